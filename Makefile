@@ -1,0 +1,110 @@
+# libudsock: build, install, test.
+#   make            release build (target/release/libudsock.{so,a})
+#   make demo       the documents' programs, ported to the library, run live
+#   make check      every test: Rust, C (dynamic and static), ABI, docs, Python
+#   make bench      raw system calls vs libudsock, side by side
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= PKGCONFIGDIR=
+#   make header     regenerate the committed include/udsock.h
+
+.DELETE_ON_ERROR:
+.PHONY: all build header install uninstall stage check check-rust check-abi check-c \
+        check-cxx check-docs check-python check-bench demo bench bench-instr clean
+
+PREFIX      ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+LIBDIR      ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR     ?=
+
+CARGO   ?= cargo
+CC      ?= cc
+CXX     ?= c++
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+REL     := target/release
+
+# A staged install that the C and Python tests build against, exactly as a
+# user's program would: through the installed header and pkg-config.
+STAGE     := $(CURDIR)/build/stage
+STAGE_ENV := $(STAGE)/env.sh
+C_STD_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+header:
+	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(REL)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
+	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
+	ln -sf libudsock.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libudsock.so
+	install -m 644 $(REL)/libudsock.a $(DESTDIR)$(LIBDIR)/libudsock.a
+	install -m 644 include/udsock.h $(DESTDIR)$(INCLUDEDIR)/udsock.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR) \
+	      $(DESTDIR)$(LIBDIR)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.a \
+	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+
+stage:
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
+	{ echo 'export PKG_CONFIG_SYSROOT_DIR="$(STAGE)"'; \
+	  echo 'export PKG_CONFIG_LIBDIR="$(STAGE)$(PKGCONFIGDIR)"'; \
+	  echo 'export PKG_CONFIG_PATH='; \
+	  echo 'export UDS_LIBDIR="$(STAGE)$(LIBDIR)"'; \
+	  echo 'export LD_LIBRARY_PATH="$(STAGE)$(LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"'; \
+	} > $(STAGE_ENV)
+
+# Every test. Each part prints its own summary; the first failure stops it.
+check: check-rust stage check-abi check-c check-cxx check-docs check-python check-bench
+	@echo "make check: all passed"
+
+check-rust:
+	$(CARGO) test --locked
+
+check-abi: stage
+	bash c-tests/abi-check.sh
+
+check-c: stage
+	bash c-tests/run-unit.sh
+
+check-cxx: stage
+	. $(STAGE_ENV) && echo '#include <udsock.h>' | \
+	  $(CXX) -x c++ -Wall -Wextra -Werror -pedantic $$(pkg-config --cflags udsock) -fsyntax-only -
+	@echo "ok - udsock.h compiles as C++"
+
+check-docs: stage
+	@if [ -f c-tests/docs-check.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-check.sh; \
+	 else echo "check-docs: no document tests yet"; fi
+
+check-python: stage
+	@if [ -f bindings/python/run-tests.sh ]; then . $(STAGE_ENV) && bash bindings/python/run-tests.sh; \
+	 else echo "check-python: no Python binding yet"; fi
+
+check-bench: stage
+	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
+	 else echo "check-bench: no benchmarks yet"; fi
+
+demo: stage
+	@if [ -f c-tests/docs-demo.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-demo.sh; \
+	 else echo "demo: the documents' programs are not ported yet"; exit 1; fi
+
+bench: stage
+	. $(STAGE_ENV) && bash bench/run.sh
+
+bench-instr: stage
+	. $(STAGE_ENV) && bash bench/run.sh --instr
+
+clean:
+	$(CARGO) clean
+	rm -rf build

@@ -1,0 +1,420 @@
+//! Unix-domain addresses: pathnames of any length, abstract names, and the
+//! `"/path"` / `"@name"` strings the convenience calls take.
+//!
+//! A pathname that fits in `sun_path` (107 bytes and the terminator) is used
+//! as it is. A longer one is reached through its parent directory: the
+//! directory is opened with `O_PATH` and the socket is bound or connected to
+//! `/proc/self/fd/N/<name>`, so only the final component has to fit.
+//!
+//! ```
+//! use udsock::addr::Address;
+//! assert!(matches!(Address::parse(b"@bus"), Address::Abstract(b"bus")));
+//! assert!(matches!(Address::parse(b"/run/x.sock"), Address::Pathname(_)));
+//! ```
+
+use std::ffi::CStr;
+use std::fmt;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use crate::error::{err, sys_err, Result, Shown};
+use crate::sys::{self, RawAddr, EINVAL, ENAMETOOLONG, PATH_MAX, SUN_PATH_LEN};
+
+/// The longest pathname `sun_path` holds with its terminator.
+pub const MAX_DIRECT_PATH: usize = SUN_PATH_LEN - 1;
+/// The longest abstract name (the first byte of `sun_path` is the NUL).
+pub const MAX_ABSTRACT_NAME: usize = SUN_PATH_LEN - 1;
+/// The longest pathname accepted (`PATH_MAX` less the terminator).
+pub const MAX_PATH: usize = PATH_MAX - 1;
+
+/// An address as the convenience calls spell it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Address<'a> {
+    /// A filesystem path, of any length up to [`MAX_PATH`].
+    Pathname(&'a [u8]),
+    /// A name in Linux's abstract namespace (bytes, NULs allowed).
+    Abstract(&'a [u8]),
+}
+
+impl<'a> Address<'a> {
+    /// `"@name"` is the abstract name `name`; anything else is a pathname.
+    pub fn parse(s: &'a [u8]) -> Address<'a> {
+        match s.split_first() {
+            Some((b'@', name)) => Address::Abstract(name),
+            _ => Address::Pathname(s),
+        }
+    }
+}
+
+/// What kind of address a socket has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddrKind {
+    /// Not bound (or autobound to nothing, as a socketpair end).
+    Unnamed = 0,
+    /// A filesystem path.
+    Pathname = 1,
+    /// A name in the abstract namespace.
+    Abstract = 2,
+}
+
+/// A socket's address as reported by getsockname/getpeername/recvfrom.
+///
+/// Holds the name inline; only a pathname longer than `sun_path` that the
+/// library bound itself (and remembers) is kept on the heap.
+#[derive(Clone)]
+pub struct Addr {
+    kind: AddrKind,
+    len: usize,
+    inline: [u8; SUN_PATH_LEN],
+    long: Option<Box<[u8]>>,
+}
+
+impl Addr {
+    /// The unnamed address.
+    pub fn unnamed() -> Addr {
+        Addr { kind: AddrKind::Unnamed, len: 0, inline: [0; SUN_PATH_LEN], long: None }
+    }
+
+    /// Decodes what the kernel returned.
+    pub(crate) fn from_raw(raw: &RawAddr) -> Addr {
+        let path = raw.path_bytes();
+        let mut a = Addr::unnamed();
+        match path.split_first() {
+            None => {}
+            Some((0, name)) => {
+                a.kind = AddrKind::Abstract;
+                a.set_inline(name);
+            }
+            Some(_) => {
+                // The kernel may or may not count a terminator; a 108-byte
+                // name has none at all.
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                a.kind = AddrKind::Pathname;
+                a.set_inline(&path[..end]);
+            }
+        }
+        a
+    }
+
+    /// A pathname of any length (the library's record of a long path).
+    pub(crate) fn pathname(path: &[u8]) -> Addr {
+        let mut a = Addr::unnamed();
+        a.kind = AddrKind::Pathname;
+        if path.len() <= SUN_PATH_LEN {
+            a.set_inline(path);
+        } else {
+            a.len = path.len();
+            a.long = Some(path.into());
+        }
+        a
+    }
+
+    fn set_inline(&mut self, name: &[u8]) {
+        self.inline[..name.len()].copy_from_slice(name);
+        self.len = name.len();
+    }
+
+    /// The kind of address.
+    pub fn kind(&self) -> AddrKind {
+        self.kind
+    }
+
+    /// The name: the path's bytes, or the abstract name without its leading NUL.
+    pub fn name(&self) -> &[u8] {
+        match &self.long {
+            Some(b) => b,
+            None => &self.inline[..self.len],
+        }
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 64];
+        let mut w = FormatSink::new(&mut buf);
+        format(self.kind, self.name(), false, &mut w);
+        let needed = w.needed;
+        // Short names fit; longer ones are written again, straight through.
+        if needed <= 64 {
+            return f.write_str(std::str::from_utf8(&buf[..needed]).unwrap_or("?"));
+        }
+        let mut s = String::with_capacity(needed);
+        let mut w = StringSink(&mut s);
+        format(self.kind, self.name(), false, &mut w);
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr({self})")
+    }
+}
+
+/// Somewhere `format` writes bytes to.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Writes into a fixed buffer as far as it goes, counting what was needed.
+pub(crate) struct FormatSink<'a> {
+    buf: &'a mut [u8],
+    /// Bytes the whole text needs (may exceed the buffer).
+    pub needed: usize,
+}
+
+impl<'a> FormatSink<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        FormatSink { buf, needed: 0 }
+    }
+}
+
+impl Sink for FormatSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let start = self.needed.min(self.buf.len());
+        let n = bytes.len().min(self.buf.len() - start);
+        self.buf[start..start + n].copy_from_slice(&bytes[..n]);
+        self.needed += bytes.len();
+    }
+}
+
+struct StringSink<'a>(&'a mut String);
+
+impl Sink for StringSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        // format() only ever emits ASCII.
+        self.0.push_str(std::str::from_utf8(bytes).unwrap_or("?"));
+    }
+}
+
+/// Formats an address for people: `/tmp/x`, `@name`, `(unnamed)`.
+///
+/// Bytes outside printable ASCII, and the backslash itself, are written as
+/// `\xNN`, so the text is one line and unambiguous. A relative pathname that
+/// begins with `@` is written `./@...` so that it is never read back as an
+/// abstract name. `truncated` appends `...` (a long path cut to fit `uds_addr`).
+pub(crate) fn format(kind: AddrKind, name: &[u8], truncated: bool, out: &mut dyn Sink) {
+    match kind {
+        AddrKind::Unnamed => return out.put(b"(unnamed)"),
+        AddrKind::Abstract => out.put(b"@"),
+        AddrKind::Pathname if name.first() == Some(&b'@') => out.put(b"./"),
+        AddrKind::Pathname => {}
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut start = 0;
+    for (i, &c) in name.iter().enumerate() {
+        if (0x20..0x7f).contains(&c) && c != b'\\' {
+            continue;
+        }
+        out.put(&name[start..i]);
+        out.put(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+        start = i + 1;
+    }
+    out.put(&name[start..]);
+    if truncated {
+        out.put(b"...");
+    }
+}
+
+/// A NUL-terminated copy of a byte string, on the stack.
+pub(crate) struct StackCStr {
+    buf: [u8; PATH_MAX],
+    len: usize,
+}
+
+impl StackCStr {
+    /// Copies `bytes` (which must not contain NUL and must be < PATH_MAX long).
+    pub fn new(bytes: &[u8]) -> StackCStr {
+        let mut s = StackCStr { buf: [0; PATH_MAX], len: bytes.len() };
+        s.buf[..bytes.len()].copy_from_slice(bytes);
+        s
+    }
+
+    pub fn as_cstr(&self) -> &CStr {
+        // The constructor guarantees no interior NUL and a terminator at len.
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).expect("checked: no interior NUL")
+    }
+}
+
+/// Checks a pathname: not empty, no NUL, at most [`MAX_PATH`] bytes.
+pub(crate) fn check_path(path: &[u8]) -> Result<()> {
+    if path.is_empty() {
+        return Err(err!(EINVAL, "path is empty"));
+    }
+    if let Some(i) = path.iter().position(|&b| b == 0) {
+        return Err(err!(EINVAL, "path {} has a NUL byte at offset {i}", Shown(path)));
+    }
+    if path.len() > MAX_PATH {
+        return Err(err!(ENAMETOOLONG, "path is {} bytes; PATH_MAX allows {MAX_PATH}", path.len()));
+    }
+    Ok(())
+}
+
+/// Splits a pathname into its parent directory and final component.
+pub(crate) fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (b".", path),
+    }
+}
+
+/// A kernel address for a pathname of any length. When the path is longer
+/// than `sun_path`, `dir` holds the `O_PATH` parent directory that the
+/// address (`/proc/self/fd/N/name`) refers to: keep it until the call is made.
+pub(crate) struct Target {
+    pub raw: RawAddr,
+    #[allow(dead_code)] // held, not read: `raw` names /proc/self/fd/<dir>/
+    pub dir: Option<OwnedFd>,
+}
+
+impl Target {
+    /// Resolves a pathname; never allocates.
+    pub fn path(path: &[u8]) -> Result<Target> {
+        check_path(path)?;
+        if path.len() <= MAX_DIRECT_PATH {
+            return Ok(Target { raw: RawAddr::fill(b"", path, 1), dir: None });
+        }
+        let (parent, name) = split(path);
+        if name.is_empty() {
+            return Err(err!(EINVAL, "path {} ends in '/': a socket needs a file name", Shown(path)));
+        }
+        if !sys::proc_fd_available() {
+            return Err(err!(
+                ENAMETOOLONG,
+                "path is {} bytes and /proc is not mounted; the limit without it is {MAX_DIRECT_PATH}",
+                path.len()
+            ));
+        }
+        let dir = open_parent(parent)?;
+        let raw = alias(dir.as_raw_fd(), name, path.len())?;
+        Ok(Target { raw, dir: Some(dir) })
+    }
+
+    /// An abstract name of 1..=107 bytes.
+    pub fn abstract_name(name: &[u8]) -> Result<Target> {
+        if name.is_empty() {
+            return Err(err!(EINVAL, "abstract name is empty"));
+        }
+        if name.len() > MAX_ABSTRACT_NAME {
+            return Err(err!(
+                ENAMETOOLONG,
+                "abstract name is {} bytes; at most {MAX_ABSTRACT_NAME} fit",
+                name.len()
+            ));
+        }
+        Ok(Target { raw: RawAddr::fill(b"\0", name, 0), dir: None })
+    }
+
+    /// A `"/path"` or `"@name"` string.
+    pub fn parse(addr: &[u8]) -> Result<Target> {
+        match Address::parse(addr) {
+            Address::Pathname(p) => Target::path(p),
+            Address::Abstract(n) => Target::abstract_name(n),
+        }
+    }
+}
+
+/// Opens a directory with `O_PATH`.
+pub(crate) fn open_parent(parent: &[u8]) -> Result<OwnedFd> {
+    let c = StackCStr::new(parent);
+    sys::open_dir(c.as_cstr()).map_err(|e| sys_err!(e, "open directory {}", Shown(parent)))
+}
+
+/// `/proc/self/fd/<dir>/<name>` as a kernel address, if it fits.
+pub(crate) fn alias(dir: RawFd, name: &[u8], path_len: usize) -> Result<RawAddr> {
+    let mut prefix = [0u8; 32];
+    let mut w = FormatSink::new(&mut prefix);
+    w.put(b"/proc/self/fd/");
+    let mut digits = [0u8; 12];
+    let mut n = dir as u32;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.put(&digits[i..]);
+    w.put(b"/");
+    let plen = w.needed;
+    let room = MAX_DIRECT_PATH - plen;
+    if name.len() > room {
+        return Err(err!(
+            ENAMETOOLONG,
+            "path is {path_len} bytes and its final component {} is {} bytes; at most {room} fit behind /proc/self/fd/N/",
+            Shown(name),
+            name.len()
+        ));
+    }
+    Ok(RawAddr::fill(&prefix[..plen], name, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(kind: AddrKind, name: &[u8]) -> String {
+        let mut buf = [0u8; 512];
+        let mut w = FormatSink::new(&mut buf);
+        format(kind, name, false, &mut w);
+        let n = w.needed;
+        String::from_utf8(buf[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn parse_distinguishes_abstract_from_pathname() {
+        assert_eq!(Address::parse(b"@"), Address::Abstract(b""));
+        assert_eq!(Address::parse(b"@a\0b"), Address::Abstract(b"a\0b"));
+        assert_eq!(Address::parse(b"rel/@x"), Address::Pathname(b"rel/@x"));
+    }
+
+    #[test]
+    fn format_escapes_and_marks_kinds() {
+        assert_eq!(fmt(AddrKind::Pathname, b"/tmp/x"), "/tmp/x");
+        assert_eq!(fmt(AddrKind::Abstract, b"a\0b\\"), "@a\\x00b\\x5c");
+        assert_eq!(fmt(AddrKind::Unnamed, b""), "(unnamed)");
+        assert_eq!(fmt(AddrKind::Pathname, b"@rel"), "./@rel");
+    }
+
+    #[test]
+    fn format_sink_counts_past_its_buffer() {
+        let mut buf = [0u8; 4];
+        let mut w = FormatSink::new(&mut buf);
+        format(AddrKind::Pathname, b"/tmp/long", false, &mut w);
+        assert_eq!(w.needed, 9);
+        assert_eq!(&buf, b"/tmp");
+    }
+
+    #[test]
+    fn split_paths() {
+        assert_eq!(split(b"/a/b/c"), (&b"/a/b"[..], &b"c"[..]));
+        assert_eq!(split(b"/c"), (&b"/"[..], &b"c"[..]));
+        assert_eq!(split(b"c"), (&b"."[..], &b"c"[..]));
+    }
+
+    #[test]
+    fn bad_paths_are_refused_with_the_right_errno() {
+        assert_eq!(check_path(b"").unwrap_err().errno(), EINVAL);
+        assert_eq!(check_path(b"/a\0b").unwrap_err().errno(), EINVAL);
+        assert_eq!(check_path(&[b'a'; MAX_PATH + 1]).unwrap_err().errno(), ENAMETOOLONG);
+        assert!(check_path(&[b'a'; MAX_PATH]).is_ok());
+    }
+
+    #[test]
+    fn abstract_names_are_1_to_107_bytes() {
+        assert_eq!(Target::abstract_name(b"").err().unwrap().errno(), EINVAL);
+        assert!(Target::abstract_name(&[0u8; 107]).is_ok());
+        assert_eq!(Target::abstract_name(&[1u8; 108]).err().unwrap().errno(), ENAMETOOLONG);
+    }
+
+    #[test]
+    fn kernel_addresses_decode() {
+        let a = Addr::from_raw(&RawAddr::fill(b"", &[b'p'; 108], 0));
+        assert_eq!((a.kind(), a.name().len()), (AddrKind::Pathname, 108));
+        let a = Addr::from_raw(&RawAddr::fill(b"\0", b"x\0y", 0));
+        assert_eq!((a.kind(), a.name()), (AddrKind::Abstract, &b"x\0y"[..]));
+        assert_eq!(Addr::from_raw(&RawAddr::unnamed()).kind(), AddrKind::Unnamed);
+    }
+}

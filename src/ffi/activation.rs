@@ -1,0 +1,40 @@
+//! Socket activation (sd_listen_fds(3) without libsystemd).
+
+use std::ffi::{c_char, c_int};
+
+use super::{ffi_boundary, str_arg};
+use crate::activation;
+
+/// The first fd a service manager passes (`SD_LISTEN_FDS_START`).
+#[allow(dead_code)] // for the C header
+pub const UDS_LISTEN_FDS_START: i32 = 3;
+
+/// The number of sockets a service manager (systemd,
+/// `systemd-socket-activate`, …) passed to this process, as fds
+/// `UDS_LISTEN_FDS_START` .. `UDS_LISTEN_FDS_START + n - 1`.
+///
+/// Same contract as sd_listen_fds(3): `LISTEN_PID` must be this process
+/// (otherwise, or without the variables, the result is 0), the fds are made
+/// close-on-exec, and with `unset_environment` non-zero `LISTEN_PID`,
+/// `LISTEN_FDS` and `LISTEN_FDNAMES` are removed from the environment (not
+/// thread-safe, as with sd_listen_fds). The variables are read once, at the
+/// first call of this function or `uds_listen_fd_by_name`; later calls
+/// return the same count.
+///
+/// Returns the count (0 or more), or -1 with errno: `EINVAL` (malformed
+/// variables), `EBADF` (a listed fd is not open).
+#[no_mangle]
+pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
+    ffi_boundary!("uds_listen_fds", { activation::listen_fds(unset_environment != 0) })
+}
+
+/// The passed fd that `LISTEN_FDNAMES` names `name` (as
+/// sd_listen_fds_with_names(3); fds without names are called "unknown").
+/// Works after `uds_listen_fds(1)` unset the variables.
+///
+/// Returns the fd, or -1 with errno: `ENOENT` (no fd has that name, or none
+/// were passed), `EINVAL` (`name` NULL, malformed variables).
+#[no_mangle]
+pub extern "C" fn uds_listen_fd_by_name(name: *const c_char) -> c_int {
+    ffi_boundary!("uds_listen_fd_by_name", { activation::listen_fd_by_name(str_arg(name, "name")?) })
+}

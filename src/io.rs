@@ -1,0 +1,134 @@
+//! Sending and receiving data.
+//!
+//! Sends never raise `SIGPIPE` (`MSG_NOSIGNAL`): a closed peer is `EPIPE`.
+//! A call interrupted by a signal before it transferred anything fails with
+//! `EINTR`; one that has transferred part of its buffer carries on until it
+//! is done (also on a non-blocking socket, by waiting with `poll`). None of
+//! these calls allocates.
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let (a, b) = udsock::socket::socketpair(libc::SOCK_STREAM).unwrap();
+//! udsock::io::send_all(a.as_fd(), b"hello").unwrap();
+//! let mut buf = [0u8; 5];
+//! assert_eq!(udsock::io::recv_exact(b.as_fd(), &mut buf).unwrap(), 5);
+//! assert_eq!(&buf, b"hello");
+//! ```
+
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use crate::addr::{Addr, Target};
+use crate::error::{err, sys_err, Result, Shown};
+use crate::sys::{self, EAGAIN, ECONNRESET, EINTR, POLLIN, POLLOUT};
+
+/// One `send(2)` (`flags | MSG_NOSIGNAL`).
+pub fn send(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> Result<usize> {
+    sys::send(fd, buf, flags).map_err(|e| sys_err!(e, "send {} bytes on fd {}", buf.len(), fd.as_raw_fd()))
+}
+
+/// One `recv(2)`.
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize> {
+    sys::recv(fd, buf, flags).map_err(|e| sys_err!(e, "recv on fd {}", fd.as_raw_fd()))
+}
+
+/// After part of a transfer, waits out `EAGAIN`/`EINTR` instead of failing.
+/// Returns the error to report, or `None` to try again.
+pub(crate) fn retry_mid_transfer(fd: BorrowedFd<'_>, e: i32, moved: bool, events: i16) -> Option<i32> {
+    match e {
+        EINTR if moved => None,
+        EAGAIN if moved => match sys::wait(fd, events) {
+            Ok(()) | Err(EINTR) => None,
+            Err(e) => Some(e),
+        },
+        e => Some(e),
+    }
+}
+
+/// Sends all of `buf`, however many `send` calls it takes.
+pub fn send_all(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<()> {
+    let mut sent = 0;
+    loop {
+        match sys::send(fd, &buf[sent..], 0) {
+            Ok(n) => sent += n,
+            Err(e) => {
+                if let Some(e) = retry_mid_transfer(fd, e, sent > 0, POLLOUT) {
+                    return Err(sys_err!(
+                        e,
+                        "send_all on fd {}: failed after {sent} of {} bytes",
+                        fd.as_raw_fd(),
+                        buf.len()
+                    ));
+                }
+            }
+        }
+        if sent == buf.len() {
+            return Ok(());
+        }
+    }
+}
+
+/// How a [`fill`] ended.
+pub(crate) enum Fill {
+    /// The buffer is full.
+    Full,
+    /// End of stream after this many bytes.
+    Eof(usize),
+}
+
+/// Reads until `buf` is full or the stream ends. `started`: part of the
+/// enclosing transfer already happened, so `EINTR` never stops it.
+pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
+    let mut got = 0;
+    while got < buf.len() {
+        match sys::recv(fd, &mut buf[got..], libc::MSG_WAITALL) {
+            Ok(0) => return Ok(Fill::Eof(got)),
+            Ok(n) => got += n,
+            Err(e) => {
+                if let Some(e) = retry_mid_transfer(fd, e, started || got > 0, POLLIN) {
+                    return Err((e, got));
+                }
+            }
+        }
+    }
+    Ok(Fill::Full)
+}
+
+/// Receives exactly `buf.len()` bytes. `Ok(0)` is a clean end of stream
+/// before the first byte; an end part-way is `ECONNRESET` (the bytes that
+/// did arrive are in `buf`).
+pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    match fill(fd, buf, false) {
+        Ok(Fill::Full) => Ok(buf.len()),
+        Ok(Fill::Eof(0)) => Ok(0),
+        Ok(Fill::Eof(got)) => Err(err!(
+            ECONNRESET,
+            "recv_exact on fd {}: stream ended after {got} of {} bytes",
+            fd.as_raw_fd(),
+            buf.len()
+        )),
+        Err((e, got)) => Err(sys_err!(
+            e,
+            "recv_exact on fd {}: failed after {got} of {} bytes",
+            fd.as_raw_fd(),
+            buf.len()
+        )),
+    }
+}
+
+/// Bytes waiting to be read (`SIOCINQ`).
+pub fn pending(fd: BorrowedFd<'_>) -> Result<usize> {
+    sys::pending(fd).map(|n| n as usize).map_err(|e| sys_err!(e, "SIOCINQ on fd {}", fd.as_raw_fd()))
+}
+
+/// Sends one datagram to `"/path"` (any length) or `"@name"`.
+pub fn sendto(fd: BorrowedFd<'_>, buf: &[u8], addr: &[u8]) -> Result<usize> {
+    let target = Target::parse(addr)?;
+    sys::sendto(fd, buf, &target.raw)
+        .map_err(|e| sys_err!(e, "sendto {} on fd {}", Shown(addr), fd.as_raw_fd()))
+}
+
+/// Receives one datagram and the address it came from.
+pub fn recvfrom(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Addr)> {
+    let (n, raw) = sys::recvfrom(fd, buf).map_err(|e| sys_err!(e, "recvfrom on fd {}", fd.as_raw_fd()))?;
+    Ok((n, Addr::from_raw(&raw)))
+}

@@ -1,0 +1,204 @@
+//! Where a pathname socket lives, as a directory handle and a name in it.
+//!
+//! Everything the library does to socket *files* (identify, chmod, lock,
+//! remove) goes through the parent directory's `O_PATH` fd and `*at` calls:
+//! the directory cannot be swapped under us, and a name is checked against
+//! the inode we expect before anything is removed.
+
+use std::ffi::CStr;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::addr::{check_path, open_parent, split, FormatSink, Sink};
+use crate::error::{err, sys_err, Error, Result, Shown};
+use crate::registry::{id_of, Id, Lock};
+use crate::sys::{self, EADDRINUSE, EEXIST, EINVAL, ENOENT, ENOTSOCK};
+
+/// Room for a final component plus a suffix (NAME_MAX is 255).
+const NAME_CAP: usize = 320;
+
+/// A file name and NUL, on the stack.
+pub(crate) struct Name {
+    buf: [u8; NAME_CAP],
+    len: usize,
+}
+
+impl Name {
+    fn new(parts: &[&[u8]]) -> Result<Name> {
+        let mut n = Name { buf: [0; NAME_CAP], len: 0 };
+        let mut w = FormatSink::new(&mut n.buf[..NAME_CAP - 1]);
+        for p in parts {
+            w.put(p);
+        }
+        if w.needed >= NAME_CAP {
+            return Err(err!(sys::ENAMETOOLONG, "file name {} is too long", Shown(parts[0])));
+        }
+        n.len = w.needed;
+        Ok(n)
+    }
+
+    pub fn as_cstr(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).expect("names never hold NUL")
+    }
+}
+
+/// A pathname split into its opened parent directory and final component.
+pub(crate) struct Place<'p> {
+    pub path: &'p [u8],
+    pub dir: OwnedFd,
+    pub name: Name,
+}
+
+impl<'p> Place<'p> {
+    pub fn new(path: &'p [u8]) -> Result<Place<'p>> {
+        check_path(path)?;
+        let (parent, name) = split(path);
+        if name.is_empty() {
+            return Err(err!(EINVAL, "path {} ends in '/': a socket needs a file name", Shown(path)));
+        }
+        Ok(Place { path, dir: open_parent(parent)?, name: Name::new(&[name])? })
+    }
+
+    fn dirfd(&self) -> i32 {
+        self.dir.as_raw_fd()
+    }
+
+    /// `lstat` of the name.
+    pub fn lstat(&self) -> sys::SysResult<sys::Stat> {
+        sys::lstat_at(self.dirfd(), self.name.as_cstr())
+    }
+
+    /// The identity of the socket file at the name, after the caller's bind.
+    /// With `mode`, also sets its permission bits exactly (through an
+    /// `O_PATH` handle on the inode, so a name swapped meanwhile is not
+    /// followed).
+    pub fn settle(&self, mode: Option<u32>) -> Result<Id> {
+        let inode = sys::open_inode(self.dirfd(), self.name.as_cstr())
+            .map_err(|e| sys_err!(e, "open bound socket file {}", Shown(self.path)))?;
+        let st = sys::fstat(inode.as_raw_fd()).map_err(|e| sys_err!(e, "fstat {}", Shown(self.path)))?;
+        if !sys::is_socket(&st) {
+            return Err(err!(EEXIST, "{} was replaced by something that is not a socket", Shown(self.path)));
+        }
+        if let Some(mode) = mode {
+            chmod_inode(&inode, mode).map_err(|e| sys_err!(e, "chmod {:o} {}", mode, Shown(self.path)))?;
+        }
+        Ok(id_of(&st))
+    }
+
+    /// Takes `<path>.lock` (created if needed) with a non-blocking `flock`.
+    /// Someone else holding it means a live listener owns the path.
+    pub fn lock(&self) -> Result<Lock> {
+        let lock_name = Name::new(&[&self.name.buf[..self.name.len], b".lock"])?;
+        // A lock file removed by its owner between our open and flock would
+        // leave us holding a lock nobody else sees: check it is still linked.
+        for _ in 0..8 {
+            let fd = sys::open_lock(self.dirfd(), lock_name.as_cstr())
+                .map_err(|e| sys_err!(e, "open lock file {}.lock", Shown(self.path)))?;
+            if !sys::try_lock(fd.as_fd()).map_err(|e| sys_err!(e, "flock {}.lock", Shown(self.path)))? {
+                return Err(err!(
+                    EADDRINUSE,
+                    "{} is in use: another listener holds {}.lock",
+                    Shown(self.path),
+                    Shown(self.path)
+                ));
+            }
+            let held = sys::fstat(fd.as_raw_fd()).map_err(|e| sys_err!(e, "fstat lock file"))?;
+            match sys::lstat_at(self.dirfd(), lock_name.as_cstr()) {
+                Ok(now) if id_of(&now) == id_of(&held) => return Ok(Lock { fd, id: id_of(&held) }),
+                _ => continue,
+            }
+        }
+        Err(err!(EADDRINUSE, "lock file {}.lock keeps being replaced", Shown(self.path)))
+    }
+
+    /// Removes `<name>.lock` if it is still the file `lock` holds.
+    pub fn release(&self, lock: Lock) {
+        if let Ok(lock_name) = Name::new(&[&self.name.buf[..self.name.len], b".lock"]) {
+            if matches!(sys::lstat_at(self.dirfd(), lock_name.as_cstr()), Ok(st) if id_of(&st) == lock.id) {
+                let _ = sys::unlink_at(self.dirfd(), lock_name.as_cstr());
+            }
+        }
+        drop(lock);
+    }
+
+    /// Removes the socket file at the name, but only if it is a socket and,
+    /// with `expect`, exactly that inode.
+    ///
+    /// The name is first renamed to a private one in the same directory and
+    /// checked there, so that a file or symlink swapped in after the check
+    /// is put back, never removed.
+    pub fn remove_socket(&self, expect: Option<Id>) -> Result<()> {
+        let st = self.lstat().map_err(|e| sys_err!(e, "lstat {}", Shown(self.path)))?;
+        if !sys::is_socket(&st) {
+            let what = if sys::is_symlink(&st) { "a symlink" } else { "not a socket" };
+            return Err(err!(ENOTSOCK, "{} is {what}: only socket files are removed", Shown(self.path)));
+        }
+        let found = id_of(&st);
+        if expect.is_some_and(|id| id != found) {
+            return Err(err!(ENOENT, "{} no longer names the socket file this socket created", Shown(self.path)));
+        }
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let mut tag = [0u8; 24];
+        let mut w = FormatSink::new(&mut tag);
+        put_num(&mut w, sys::getpid() as u32);
+        w.put(b".");
+        put_num(&mut w, SEQ.fetch_add(1, Ordering::Relaxed));
+        let n = w.needed;
+        let tmp = Name::new(&[b".", &self.name.buf[..self.name.len], b".uds-rm.", &tag[..n]])?;
+        let (dir, name, tmpc) = (self.dirfd(), self.name.as_cstr(), tmp.as_cstr());
+        match sys::rename_noreplace(dir, name, tmpc) {
+            Ok(()) => {}
+            // A filesystem without RENAME_NOREPLACE: check and unlink.
+            Err(EINVAL) => {
+                return sys::unlink_at(dir, name).map_err(|e| sys_err!(e, "unlink {}", Shown(self.path)))
+            }
+            Err(e) => return Err(sys_err!(e, "rename {} aside to remove it", Shown(self.path))),
+        }
+        match sys::lstat_at(dir, tmpc) {
+            Ok(moved) if id_of(&moved) == found && sys::is_socket(&moved) => {
+                sys::unlink_at(dir, tmpc).map_err(|e| sys_err!(e, "unlink {}", Shown(self.path)))
+            }
+            _ => {
+                // Swapped between the check and the rename: put it back.
+                let _ = sys::rename_noreplace(dir, tmpc, name);
+                Err(err!(EADDRINUSE, "{} changed while it was being removed; left alone", Shown(self.path)))
+            }
+        }
+    }
+}
+
+fn put_num(w: &mut FormatSink<'_>, mut n: u32) {
+    let mut d = [0u8; 10];
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.put(&d[i..]);
+}
+
+/// chmod through `/proc/self/fd/N` of an `O_PATH` handle.
+fn chmod_inode(inode: &OwnedFd, mode: u32) -> sys::SysResult<()> {
+    let mut buf = [0u8; 40];
+    let mut w = FormatSink::new(&mut buf[..39]);
+    w.put(b"/proc/self/fd/");
+    put_num(&mut w, inode.as_raw_fd() as u32);
+    let n = w.needed;
+    let path = CStr::from_bytes_with_nul(&buf[..=n]).expect("digits only");
+    sys::chmod(path, mode)
+}
+
+/// The error for a path that is taken by something else.
+pub(crate) fn occupied(path: &[u8], st: &sys::Stat) -> Error {
+    if sys::is_socket(st) {
+        err!(EADDRINUSE, "{} is a live socket: something is listening on it", Shown(path))
+    } else if sys::is_symlink(st) {
+        err!(EEXIST, "{} is a symlink, not a stale socket: left alone", Shown(path))
+    } else {
+        err!(EEXIST, "{} exists and is not a socket: left alone", Shown(path))
+    }
+}

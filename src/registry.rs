@@ -1,0 +1,90 @@
+//! What the library remembers about the pathname sockets it bound: the
+//! caller's real path (which may be longer than `sun_path`), the identity of
+//! the socket file it created, and the lock file a listener holds.
+//!
+//! Entries are keyed by fd and checked against the socket's own inode, so an
+//! fd number reused after a plain `close(2)` is never taken for the old
+//! socket: a mismatched entry is stale and dropped (releasing its lock).
+
+use std::os::fd::{OwnedFd, RawFd};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::sys;
+
+/// `(st_dev, st_ino)`: the identity of an inode.
+pub(crate) type Id = (u64, u64);
+
+pub(crate) fn id_of(st: &sys::Stat) -> Id {
+    (st.st_dev, st.st_ino)
+}
+
+/// A held `<path>.lock`.
+pub(crate) struct Lock {
+    #[allow(dead_code)] // held, not read: the flock lasts while it is open
+    pub fd: OwnedFd,
+    pub id: Id,
+}
+
+/// The socket file a bound socket created.
+pub(crate) struct Bound {
+    /// The path as the caller gave it.
+    pub path: Box<[u8]>,
+    /// The socket file's identity, recorded right after bind.
+    pub file: Id,
+    /// The listener's lock, if it took one.
+    pub lock: Option<Lock>,
+}
+
+struct Entry {
+    fd: RawFd,
+    socket: Id,
+    bound: Bound,
+}
+
+static TABLE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+fn table() -> MutexGuard<'static, Vec<Entry>> {
+    // A panic elsewhere while holding the lock leaves the Vec consistent.
+    TABLE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn socket_id(fd: RawFd) -> Option<Id> {
+    sys::fstat(fd).ok().map(|st| id_of(&st))
+}
+
+/// Records that `fd` bound `bound`. Replaces any older entry for the fd.
+pub(crate) fn record(fd: RawFd, bound: Bound) {
+    let Some(socket) = socket_id(fd) else { return };
+    let mut t = table();
+    t.retain(|e| e.fd != fd);
+    t.push(Entry { fd, socket, bound });
+}
+
+/// Removes and returns what is recorded for `fd`, if it is still the socket
+/// that was recorded. Stale entries for the fd are dropped either way.
+pub(crate) fn take(fd: RawFd) -> Option<Bound> {
+    let id = socket_id(fd);
+    let mut t = table();
+    let i = t.iter().position(|e| e.fd == fd)?;
+    let e = t.swap_remove(i);
+    (Some(e.socket) == id).then_some(e.bound)
+}
+
+/// The real path `fd` was bound to, if the library bound it.
+pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
+    let id = socket_id(fd)?;
+    let t = table();
+    t.iter().find(|e| e.fd == fd && e.socket == id).map(|e| e.bound.path.clone())
+}
+
+/// Whether the library bound `fd` (an entry exists and matches).
+pub(crate) fn contains(fd: RawFd) -> bool {
+    path_of(fd).is_some()
+}
+
+/// Drops entries whose fd no longer is the recorded socket (closed with a
+/// plain close(2)), so that their locks are released.
+pub(crate) fn purge_stale() {
+    let mut t = table();
+    t.retain(|e| socket_id(e.fd) == Some(e.socket));
+}

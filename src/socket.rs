@@ -1,0 +1,274 @@
+//! Creating, binding, listening, accepting and connecting.
+//!
+//! Every descriptor the library creates is close-on-exec. Pathnames may be
+//! of any length up to `PATH_MAX` (see [`crate::addr`]).
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! let dir = std::env::temp_dir().join(format!("udsock-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let path = dir.join("echo.sock");
+//! let path = path.to_str().unwrap().as_bytes();
+//! let server = udsock::socket::listener(path, libc::SOCK_STREAM, 0, 0o600, 0).unwrap();
+//! let client = udsock::socket::dial(path, libc::SOCK_STREAM).unwrap();
+//! let conn = udsock::socket::accept(server.as_fd(), 0).unwrap();
+//! udsock::io::send_all(client.as_fd(), b"hi").unwrap();
+//! let mut buf = [0u8; 2];
+//! assert_eq!(udsock::io::recv_exact(conn.as_fd(), &mut buf).unwrap(), 2);
+//! udsock::socket::close(server).unwrap(); // removes echo.sock: this socket created it
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+
+use crate::addr::{Addr, Address, Target};
+use crate::error::{err, sys_err, Result, Shown};
+use crate::place::{occupied, Place};
+use crate::registry::{self, Bound};
+use crate::sys::{
+    self, EADDRINUSE, ECONNREFUSED, EINPROGRESS, EINVAL, ENOENT, EPROTOTYPE, SOCK_DGRAM, SOCK_NONBLOCK,
+    SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN,
+};
+
+/// `uds_listener` flag: replace a stale socket file (see [`listener`]).
+pub const REPLACE_STALE: u32 = 1;
+
+/// Checks a socket type: `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`,
+/// optionally with `SOCK_NONBLOCK`.
+pub fn check_type(ty: i32) -> Result<i32> {
+    match ty & !SOCK_NONBLOCK {
+        SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => Ok(ty),
+        _ => Err(err!(
+            EINVAL,
+            "type {ty:#x} is not SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET (optionally | SOCK_NONBLOCK)"
+        )),
+    }
+}
+
+/// A new, unbound AF_UNIX socket (close-on-exec).
+pub fn socket(ty: i32) -> Result<OwnedFd> {
+    check_type(ty)?;
+    sys::socket(ty).map_err(|e| sys_err!(e, "socket(AF_UNIX, {ty:#x})"))
+}
+
+/// A connected pair of sockets (close-on-exec).
+pub fn socketpair(ty: i32) -> Result<(OwnedFd, OwnedFd)> {
+    check_type(ty)?;
+    sys::socketpair(ty).map_err(|e| sys_err!(e, "socketpair(AF_UNIX, {ty:#x})"))
+}
+
+/// Binds `fd` to a pathname of any length and remembers the socket file it
+/// created (for [`unlink`] and [`local_addr`]).
+pub fn bind(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
+    let target = Target::path(path)?;
+    sys::bind(fd, &target.raw).map_err(|e| sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(path)))?;
+    remember(fd, path, None, None);
+    Ok(())
+}
+
+/// Records a freshly bound pathname socket in the registry.
+fn remember(fd: BorrowedFd<'_>, path: &[u8], mode: Option<u32>, lock: Option<registry::Lock>) {
+    if let Ok(place) = Place::new(path) {
+        if let Ok(file) = place.settle(mode) {
+            registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
+        }
+    }
+}
+
+/// Binds `fd` to an abstract name (1..=107 bytes, NULs allowed).
+pub fn bind_abstract(fd: BorrowedFd<'_>, name: &[u8]) -> Result<()> {
+    let target = Target::abstract_name(name)?;
+    sys::bind(fd, &target.raw)
+        .map_err(|e| sys_err!(e, "bind fd {} to abstract {}", fd.as_raw_fd(), Shown(name)))
+}
+
+/// Binds `fd` to an abstract name the kernel chooses (5 hex digits).
+pub fn autobind(fd: BorrowedFd<'_>) -> Result<()> {
+    sys::bind(fd, &sys::RawAddr::unnamed()).map_err(|e| sys_err!(e, "autobind fd {}", fd.as_raw_fd()))
+}
+
+/// Marks `fd` as listening; `backlog <= 0` means `SOMAXCONN`.
+pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> Result<()> {
+    let backlog = if backlog <= 0 { SOMAXCONN } else { backlog };
+    sys::listen(fd, backlog).map_err(|e| sys_err!(e, "listen on fd {}", fd.as_raw_fd()))
+}
+
+/// Accepts a connection; `flags` is 0 or `SOCK_NONBLOCK`. A signal that
+/// interrupts the wait gives `EINTR` (it is not retried).
+pub fn accept(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd> {
+    if flags & !SOCK_NONBLOCK != 0 {
+        return Err(err!(EINVAL, "accept flags {flags:#x}: only 0 or SOCK_NONBLOCK"));
+    }
+    sys::accept(fd, flags).map_err(|e| sys_err!(e, "accept on fd {}", fd.as_raw_fd()))
+}
+
+/// Connects `fd` to a pathname of any length.
+pub fn connect(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
+    let target = Target::path(path)?;
+    sys::connect(fd, &target.raw).map_err(|e| sys_err!(e, "connect fd {} to {}", fd.as_raw_fd(), Shown(path)))
+}
+
+/// Connects `fd` to an abstract name.
+pub fn connect_abstract(fd: BorrowedFd<'_>, name: &[u8]) -> Result<()> {
+    let target = Target::abstract_name(name)?;
+    sys::connect(fd, &target.raw)
+        .map_err(|e| sys_err!(e, "connect fd {} to abstract {}", fd.as_raw_fd(), Shown(name)))
+}
+
+/// Connects a new socket of type `ty` to `"/path"` or `"@name"`.
+pub fn dial(addr: &[u8], ty: i32) -> Result<OwnedFd> {
+    let fd = socket(ty)?;
+    match Address::parse(addr) {
+        Address::Pathname(p) => connect(fd.as_fd(), p)?,
+        Address::Abstract(n) => connect_abstract(fd.as_fd(), n)?,
+    }
+    Ok(fd)
+}
+
+/// A bound (and, for stream and seqpacket, listening) socket on
+/// `"/path"` or `"@name"`, in one call.
+///
+/// * `mode`: permission bits of a pathname socket, or -1 for what the umask
+///   gives. The socket is `fchmod`ed before bind, so the file never exists
+///   with more permissions than `mode`, and the file is set to exactly
+///   `mode` before `listen`, so no connection arrives while it is wrong.
+///   Ignored for abstract names, which have no permissions.
+/// * `flags`: [`REPLACE_STALE`] removes a socket file nobody listens on
+///   (checked under `<path>.lock`, with a retried liveness probe); a live
+///   socket gives `EADDRINUSE`, a regular file or symlink `EEXIST`.
+pub fn listener(addr: &[u8], ty: i32, backlog: i32, mode: i32, flags: u32) -> Result<OwnedFd> {
+    check_type(ty)?;
+    if !(-1..=0o7777).contains(&mode) {
+        return Err(err!(EINVAL, "mode {mode:#o} is not -1 or permission bits (0..07777)"));
+    }
+    if flags & !REPLACE_STALE != 0 {
+        return Err(err!(EINVAL, "flags {flags:#x}: only UDS_REPLACE_STALE is defined"));
+    }
+    let fd = socket(ty)?;
+    match Address::parse(addr) {
+        Address::Abstract(name) => bind_abstract(fd.as_fd(), name)?,
+        Address::Pathname(path) => bind_listener_path(fd.as_fd(), path, mode, flags)?,
+    }
+    if ty & !SOCK_NONBLOCK != SOCK_DGRAM {
+        listen(fd.as_fd(), backlog)?;
+    }
+    Ok(fd)
+}
+
+fn bind_listener_path(fd: BorrowedFd<'_>, path: &[u8], mode: i32, flags: u32) -> Result<()> {
+    let target = Target::path(path)?;
+    let place = Place::new(path)?;
+    let mode = u32::try_from(mode).ok();
+    if let Some(m) = mode {
+        sys::fchmod(fd, m).map_err(|e| sys_err!(e, "fchmod {m:#o} of the unbound socket"))?;
+    }
+    let lock = if flags & REPLACE_STALE != 0 {
+        registry::purge_stale();
+        Some(place.lock()?)
+    } else {
+        None
+    };
+    let bind = |fd| sys::bind(fd, &target.raw);
+    match bind(fd) {
+        Ok(()) => {}
+        Err(EADDRINUSE) if lock.is_some() => {
+            let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
+            if let Some(stale) = probe(&place, &target, ty)? {
+                place.remove_socket(Some(stale))?;
+            }
+            bind(fd).map_err(|e| sys_err!(e, "bind {} after removing the stale socket", Shown(path)))?;
+        }
+        Err(e) => return Err(sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(path))),
+    }
+    let settled = place.settle(mode);
+    let file = match settled {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = place.remove_socket(None);
+            return Err(e);
+        }
+    };
+    registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
+    Ok(())
+}
+
+/// Decides whether the socket file at `place` is stale: nobody accepts on
+/// it. A refused connection is retried (a server between bind and listen
+/// refuses too) before it is believed. Returns the stale file's identity,
+/// or `None` when the file vanished meanwhile (bind can simply be retried).
+fn probe(place: &Place<'_>, target: &Target, ty: i32) -> Result<Option<registry::Id>> {
+    let path = place.path;
+    let mut delay_ms = 1;
+    let mut last = None;
+    for _ in 0..3 {
+        let st = match place.lstat() {
+            Ok(st) => st,
+            Err(ENOENT) => return Ok(None),
+            Err(e) => return Err(sys_err!(e, "lstat {}", Shown(path))),
+        };
+        if !sys::is_socket(&st) {
+            return Err(occupied(path, &st));
+        }
+        let prober = sys::socket(ty | SOCK_NONBLOCK).map_err(|e| sys_err!(e, "probe socket"))?;
+        match sys::connect(prober.as_fd(), &target.raw) {
+            Err(ECONNREFUSED) => {}
+            Err(ENOENT) => return Ok(None),
+            Ok(()) | Err(EINPROGRESS) | Err(sys::EAGAIN) | Err(EPROTOTYPE) => return Err(occupied(path, &st)),
+            Err(e) => return Err(sys_err!(e, "probe {}", Shown(path))),
+        }
+        if last.is_some_and(|id| id != registry::id_of(&st)) {
+            return Err(err!(EADDRINUSE, "{} keeps changing", Shown(path)));
+        }
+        last = Some(registry::id_of(&st));
+        sys::pause_ms(delay_ms);
+        delay_ms *= 4;
+    }
+    Ok(last)
+}
+
+/// Removes the socket file `fd` bound through this library, only if the
+/// path still names that very file, and releases its lock file.
+pub fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
+    let Some(bound) = registry::take(fd.as_raw_fd()) else {
+        return Err(err!(EINVAL, "fd {} was not bound to a pathname by libudsock", fd.as_raw_fd()));
+    };
+    let place = Place::new(&bound.path)?;
+    let removed = place.remove_socket(Some(bound.file));
+    if let Some(lock) = bound.lock {
+        place.release(lock);
+    }
+    removed
+}
+
+/// Closes `fd`, first removing the socket file it bound (as [`unlink`])
+/// where that applies.
+pub fn close(fd: OwnedFd) -> Result<()> {
+    if registry::contains(fd.as_raw_fd()) {
+        let _ = unlink(fd.as_fd());
+    }
+    let raw = fd.into_raw_fd();
+    sys::close(raw).map_err(|e| sys_err!(e, "close fd {raw}"))
+}
+
+/// Removes the file at `path` (any length) only if it is a socket.
+pub fn unlink_path(path: &[u8]) -> Result<()> {
+    Place::new(path)?.remove_socket(None)
+}
+
+/// The address `fd` is bound to; the caller's real path for a socket the
+/// library bound through `/proc/self/fd`.
+pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
+    let raw = sys::getsockname(fd).map_err(|e| sys_err!(e, "getsockname fd {}", fd.as_raw_fd()))?;
+    if raw.path_bytes().first().is_some_and(|&b| b != 0) {
+        if let Some(real) = registry::path_of(fd.as_raw_fd()) {
+            return Ok(Addr::pathname(&real));
+        }
+    }
+    Ok(Addr::from_raw(&raw))
+}
+
+/// The address of `fd`'s peer.
+pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
+    let raw = sys::getpeername(fd).map_err(|e| sys_err!(e, "getpeername fd {}", fd.as_raw_fd()))?;
+    Ok(Addr::from_raw(&raw))
+}

@@ -1,0 +1,405 @@
+//! Every system call the library makes, and the only module that knows it
+//! runs on Linux (abstract names, `/proc/self/fd`, `SO_PEERCRED`, …).
+//!
+//! The wrappers are safe: they take Rust references and return the errno of
+//! a failed call as `Err(errno)`. A BSD port replaces this module.
+
+use std::ffi::CStr;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+pub use libc::{
+    sockaddr_un, socklen_t, stat as Stat, EADDRINUSE, EAGAIN, EBADF, ECONNREFUSED, ECONNRESET,
+    EEXIST, EINPROGRESS, EINTR, EINVAL, EIO, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOTSOCK,
+    EPROTOTYPE, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET,
+    SOCK_STREAM, SOMAXCONN,
+};
+
+/// Result of a system call: the value, or the errno it failed with.
+pub type SysResult<T> = Result<T, i32>;
+
+/// The calling thread's errno.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// Sets the calling thread's errno (the C ABI's failure convention).
+pub fn set_errno(code: i32) {
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+    unsafe { *libc::__errno_location() = code }
+}
+
+/// Turns a `-1` return into `Err(errno)`.
+macro_rules! syscall {
+    ($call:expr) => {{
+        let ret = $call;
+        if ret == -1 {
+            Err(errno())
+        } else {
+            Ok(ret)
+        }
+    }};
+}
+
+/// `sun_path` capacity: 108 bytes on Linux.
+pub const SUN_PATH_LEN: usize = 108;
+/// `PATH_MAX`, terminator included.
+pub const PATH_MAX: usize = libc::PATH_MAX as usize;
+/// `sizeof(sa_family_t)`: the length of an unnamed address.
+pub const FAMILY_LEN: usize = mem::size_of::<libc::sa_family_t>();
+
+/// A `sockaddr_un` and its length, as the kernel takes and returns it.
+#[derive(Clone, Copy)]
+pub struct RawAddr {
+    pub sun: sockaddr_un,
+    pub len: socklen_t,
+}
+
+impl RawAddr {
+    /// An empty (unnamed) AF_UNIX address.
+    pub fn unnamed() -> RawAddr {
+        RawAddr {
+            sun: sockaddr_un { sun_family: libc::AF_UNIX as libc::sa_family_t, sun_path: [0; 108] },
+            len: FAMILY_LEN as socklen_t,
+        }
+    }
+
+    /// `sun_path`, as many bytes as `len` covers.
+    pub fn path_bytes(&self) -> &[u8] {
+        let n = (self.len as usize).saturating_sub(FAMILY_LEN).min(SUN_PATH_LEN);
+        // SAFETY: c_char and u8 have the same size and alignment; n <= 108.
+        unsafe { std::slice::from_raw_parts(self.sun.sun_path.as_ptr().cast::<u8>(), n) }
+    }
+
+    /// Writes `prefix` then `bytes` into `sun_path` and sets `len` to cover
+    /// them plus `extra` bytes (1 for a pathname's terminator, 0 for an
+    /// abstract name). The caller has checked that everything fits.
+    pub fn fill(prefix: &[u8], bytes: &[u8], extra: usize) -> RawAddr {
+        let mut a = RawAddr::unnamed();
+        let total = prefix.len() + bytes.len();
+        debug_assert!(total + extra <= SUN_PATH_LEN);
+        for (dst, src) in a.sun.sun_path.iter_mut().zip(prefix.iter().chain(bytes)) {
+            *dst = *src as libc::c_char;
+        }
+        a.len = (FAMILY_LEN + total + extra) as socklen_t;
+        a
+    }
+}
+
+fn fd_from(ret: RawFd) -> OwnedFd {
+    // SAFETY: ret is a new descriptor the kernel just gave us and nothing
+    // else owns.
+    unsafe { OwnedFd::from_raw_fd(ret) }
+}
+
+fn addr_ptr(a: &RawAddr) -> *const libc::sockaddr {
+    (&a.sun as *const sockaddr_un).cast()
+}
+
+// --- sockets ---------------------------------------------------------------
+
+pub fn socket(ty: i32) -> SysResult<OwnedFd> {
+    // SAFETY: plain system call with integer arguments.
+    syscall!(unsafe { libc::socket(libc::AF_UNIX, ty | SOCK_CLOEXEC, 0) }).map(fd_from)
+}
+
+pub fn socketpair(ty: i32) -> SysResult<(OwnedFd, OwnedFd)> {
+    let mut sv = [-1; 2];
+    // SAFETY: sv has room for the two descriptors socketpair writes.
+    syscall!(unsafe { libc::socketpair(libc::AF_UNIX, ty | SOCK_CLOEXEC, 0, sv.as_mut_ptr()) })?;
+    Ok((fd_from(sv[0]), fd_from(sv[1])))
+}
+
+pub fn bind(fd: BorrowedFd<'_>, a: &RawAddr) -> SysResult<()> {
+    // SAFETY: a.sun is a valid sockaddr_un and a.len never exceeds its size.
+    syscall!(unsafe { libc::bind(fd.as_raw_fd(), addr_ptr(a), a.len) }).map(drop)
+}
+
+pub fn connect(fd: BorrowedFd<'_>, a: &RawAddr) -> SysResult<()> {
+    // SAFETY: as for bind.
+    syscall!(unsafe { libc::connect(fd.as_raw_fd(), addr_ptr(a), a.len) }).map(drop)
+}
+
+pub fn listen(fd: BorrowedFd<'_>, backlog: i32) -> SysResult<()> {
+    // SAFETY: plain system call with integer arguments.
+    syscall!(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
+}
+
+pub fn accept(fd: BorrowedFd<'_>, flags: i32) -> SysResult<OwnedFd> {
+    // SAFETY: NULL address pointers are allowed: the peer address is not wanted.
+    syscall!(unsafe {
+        libc::accept4(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut(), flags | SOCK_CLOEXEC)
+    })
+    .map(fd_from)
+}
+
+fn name_call(
+    fd: BorrowedFd<'_>,
+    f: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut socklen_t) -> i32,
+) -> SysResult<RawAddr> {
+    let mut a = RawAddr::unnamed();
+    a.len = mem::size_of::<sockaddr_un>() as socklen_t;
+    // SAFETY: a.sun has a.len bytes of room; the kernel writes at most that
+    // and stores the full length in a.len (which may be larger: clamped below).
+    syscall!(unsafe { f(fd.as_raw_fd(), (&mut a.sun as *mut sockaddr_un).cast(), &mut a.len) })?;
+    a.len = a.len.min(mem::size_of::<sockaddr_un>() as socklen_t);
+    Ok(a)
+}
+
+pub fn getsockname(fd: BorrowedFd<'_>) -> SysResult<RawAddr> {
+    name_call(fd, libc::getsockname)
+}
+
+pub fn getpeername(fd: BorrowedFd<'_>) -> SysResult<RawAddr> {
+    name_call(fd, libc::getpeername)
+}
+
+pub fn send(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> SysResult<usize> {
+    // SAFETY: buf is valid for buf.len() bytes.
+    syscall!(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags | MSG_NOSIGNAL) })
+        .map(|n| n as usize)
+}
+
+pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> SysResult<usize> {
+    // SAFETY: buf is valid for writes of buf.len() bytes.
+    syscall!(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })
+        .map(|n| n as usize)
+}
+
+pub fn sendto(fd: BorrowedFd<'_>, buf: &[u8], a: &RawAddr) -> SysResult<usize> {
+    // SAFETY: buf is valid for buf.len() bytes; a is a valid address.
+    syscall!(unsafe {
+        libc::sendto(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), MSG_NOSIGNAL, addr_ptr(a), a.len)
+    })
+    .map(|n| n as usize)
+}
+
+pub fn recvfrom(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<(usize, RawAddr)> {
+    let mut a = RawAddr::unnamed();
+    a.len = mem::size_of::<sockaddr_un>() as socklen_t;
+    // SAFETY: buf and a.sun are valid for writes of their stated lengths.
+    let n = syscall!(unsafe {
+        libc::recvfrom(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            (&mut a.sun as *mut sockaddr_un).cast(),
+            &mut a.len,
+        )
+    })?;
+    a.len = a.len.min(mem::size_of::<sockaddr_un>() as socklen_t);
+    Ok((n as usize, a))
+}
+
+/// `sendmsg(2)` of a header the caller built with valid pointers.
+///
+/// # Safety
+/// Every pointer in `msg` (name, iovecs, control) must be valid for the
+/// lengths it states.
+pub unsafe fn sendmsg(fd: BorrowedFd<'_>, msg: &libc::msghdr, flags: i32) -> SysResult<usize> {
+    // SAFETY: the caller vouches for msg's pointers.
+    syscall!(unsafe { libc::sendmsg(fd.as_raw_fd(), msg, flags | MSG_NOSIGNAL) }).map(|n| n as usize)
+}
+
+/// `recvmsg(2)` into a header the caller built with valid pointers.
+///
+/// # Safety
+/// Every pointer in `msg` must be valid for writes of the lengths it states.
+#[allow(dead_code)] // for the ancillary-data calls
+pub unsafe fn recvmsg(fd: BorrowedFd<'_>, msg: &mut libc::msghdr, flags: i32) -> SysResult<usize> {
+    // SAFETY: the caller vouches for msg's pointers.
+    syscall!(unsafe { libc::recvmsg(fd.as_raw_fd(), msg, flags) }).map(|n| n as usize)
+}
+
+/// Bytes waiting to be read (`SIOCINQ`).
+pub fn pending(fd: BorrowedFd<'_>) -> SysResult<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCINQ writes one int to the pointer given.
+    syscall!(unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) })?;
+    Ok(n)
+}
+
+pub fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> SysResult<i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as socklen_t;
+    // SAFETY: v has room for the int the option returns.
+    syscall!(unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, (&mut v as *mut i32).cast(), &mut len) })?;
+    Ok(v)
+}
+
+#[allow(dead_code)] // for the credentials calls
+pub fn setsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32, v: i32) -> SysResult<()> {
+    // SAFETY: v is a valid int of the stated length.
+    syscall!(unsafe {
+        libc::setsockopt(fd.as_raw_fd(), level, name, (&v as *const i32).cast(), mem::size_of::<i32>() as socklen_t)
+    })
+    .map(drop)
+}
+
+/// The socket type (`SO_TYPE`); also tells whether `fd` is a socket at all.
+pub fn socket_type(fd: BorrowedFd<'_>) -> SysResult<i32> {
+    getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE)
+}
+
+/// Waits until `fd` is ready for `events` (POLLIN/POLLOUT), without a limit.
+pub fn wait(fd: BorrowedFd<'_>, events: i16) -> SysResult<()> {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
+    // SAFETY: one valid pollfd.
+    syscall!(unsafe { libc::poll(&mut p, 1, -1) }).map(drop)
+}
+
+pub const POLLIN: i16 = libc::POLLIN;
+pub const POLLOUT: i16 = libc::POLLOUT;
+
+/// Sleeps for `ms` milliseconds (used only to space liveness probes).
+pub fn pause_ms(ms: i32) {
+    // SAFETY: poll with no descriptors is a plain timed wait.
+    unsafe { libc::poll(std::ptr::null_mut(), 0, ms) };
+}
+
+// --- files -----------------------------------------------------------------
+
+/// Opens a directory with `O_PATH`: a handle for *at calls and the
+/// `/proc/self/fd/N/` alias, needing no read permission.
+pub fn open_dir(path: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: path is NUL-terminated.
+    syscall!(unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) })
+        .map(fd_from)
+}
+
+/// Opens (creating) a lock file `name` in `dir`, never following a symlink.
+pub fn open_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: name is NUL-terminated; dir is AT_FDCWD or an open directory.
+    syscall!(unsafe {
+        libc::openat(dir, name.as_ptr(), libc::O_RDWR | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0o600)
+    })
+    .map(fd_from)
+}
+
+/// Opens `name` in `dir` with `O_PATH | O_NOFOLLOW`: a handle on the very
+/// inode the name points at now, whatever happens to the name later.
+pub fn open_inode(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: as for open_lock.
+    syscall!(unsafe { libc::openat(dir, name.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) })
+        .map(fd_from)
+}
+
+/// Non-blocking exclusive `flock`; `Ok(false)` when someone else holds it.
+pub fn try_lock(fd: BorrowedFd<'_>) -> SysResult<bool> {
+    // SAFETY: plain system call with integer arguments.
+    match syscall!(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e == libc::EWOULDBLOCK => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn fstat(fd: RawFd) -> SysResult<Stat> {
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut st: Stat = unsafe { mem::zeroed() };
+    // SAFETY: st has room for the stat the kernel writes.
+    syscall!(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`.
+pub fn lstat_at(dir: RawFd, name: &CStr) -> SysResult<Stat> {
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut st: Stat = unsafe { mem::zeroed() };
+    // SAFETY: name is NUL-terminated and st has room for the result.
+    syscall!(unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+    Ok(st)
+}
+
+pub fn is_socket(st: &Stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFSOCK
+}
+
+pub fn is_symlink(st: &Stat) -> bool {
+    st.st_mode & libc::S_IFMT == libc::S_IFLNK
+}
+
+pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
+    // SAFETY: plain system call with integer arguments.
+    syscall!(unsafe { libc::fchmod(fd.as_raw_fd(), mode) }).map(drop)
+}
+
+pub fn chmod(path: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: path is NUL-terminated.
+    syscall!(unsafe { libc::chmod(path.as_ptr(), mode) }).map(drop)
+}
+
+pub fn unlink_at(dir: RawFd, name: &CStr) -> SysResult<()> {
+    // SAFETY: name is NUL-terminated.
+    syscall!(unsafe { libc::unlinkat(dir, name.as_ptr(), 0) }).map(drop)
+}
+
+/// `renameat2(RENAME_NOREPLACE)` within one directory.
+pub fn rename_noreplace(dir: RawFd, from: &CStr, to: &CStr) -> SysResult<()> {
+    // SAFETY: both names are NUL-terminated.
+    syscall!(unsafe { libc::renameat2(dir, from.as_ptr(), dir, to.as_ptr(), libc::RENAME_NOREPLACE) })
+        .map(drop)
+}
+
+/// Whether `/proc/self/fd` is there to alias long paths through.
+pub fn proc_fd_available() -> bool {
+    // SAFETY: the path is a NUL-terminated literal.
+    unsafe { libc::access(c"/proc/self/fd".as_ptr(), libc::F_OK) == 0 }
+}
+
+// --- descriptors and the process ------------------------------------------
+
+pub fn close(fd: RawFd) -> SysResult<()> {
+    // SAFETY: closing an int; the caller gives up the descriptor.
+    match syscall!(unsafe { libc::close(fd) }) {
+        // Linux has closed the fd even when close reports EINTR.
+        Err(libc::EINTR) | Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn set_cloexec(fd: RawFd) -> SysResult<()> {
+    // SAFETY: fcntl on an int descriptor with integer arguments.
+    let flags = syscall!(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    if flags & libc::FD_CLOEXEC == 0 {
+        // SAFETY: as above.
+        syscall!(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) })?;
+    }
+    Ok(())
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: getpid cannot fail.
+    unsafe { libc::getpid() }
+}
+
+/// Removes an environment variable.
+pub fn unsetenv(name: &CStr) {
+    // SAFETY: name is NUL-terminated. unsetenv races only with a concurrent
+    // getenv/setenv in another thread, which sd_listen_fds(3) documents for
+    // the same operation: callers ask for it explicitly.
+    unsafe { libc::unsetenv(name.as_ptr()) };
+}
+
+/// Writes the message of `errno` (strerror) into `buf`, returns its length.
+pub fn strerror(code: i32, buf: &mut [u8]) -> usize {
+    // SAFETY: the libc crate binds the XSI strerror_r (__xpg_strerror_r),
+    // which writes a NUL-terminated string of at most buf.len() bytes.
+    let ok = unsafe { libc::strerror_r(code, buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    if !ok {
+        return 0;
+    }
+    buf.iter().position(|&b| b == 0).unwrap_or(buf.len())
+}
+
+/// `sendmsg(2)` of several buffers as one write, no address, no control data.
+pub fn sendv(fd: BorrowedFd<'_>, parts: &[std::io::IoSlice<'_>], flags: i32) -> SysResult<usize> {
+    // SAFETY: an all-zero msghdr is valid (no name, no control).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    // IoSlice is guaranteed ABI-compatible with struct iovec on Unix.
+    msg.msg_iov = parts.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = parts.len() as _;
+    // SAFETY: the iovecs point into live slices for their stated lengths.
+    unsafe { sendmsg(fd, &msg, flags) }
+}
