@@ -1,0 +1,68 @@
+"""Shared fixtures for the udsock tests.
+
+The tests run against whatever library `import udsock` finds; run-tests.sh
+points UDSOCK_LIBRARY at the staged build.
+"""
+
+import itertools
+import os
+import subprocess
+import sys
+
+import pytest
+
+PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if PKG_DIR not in sys.path:
+    sys.path.insert(0, PKG_DIR)
+
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def sock_path(tmp_path):
+    """A fresh pathname for a socket, in a private directory."""
+    return str(tmp_path / "s.sock")
+
+
+@pytest.fixture
+def abstract_addr():
+    """A fresh abstract address ("@...") no other test run uses."""
+    return "@udsock-py-test-%d-%d" % (os.getpid(), next(_names))
+
+
+def child_env(**extra):
+    """The environment for a child Python that imports this udsock."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PKG_DIR + (
+        os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def run_python(code, *args, env=None, pass_fds=(), check=True, **kw):
+    """Run code in a fresh interpreter; return the CompletedProcess."""
+    p = subprocess.run(
+        [sys.executable, "-c", code] + [str(a) for a in args],
+        env=env if env is not None else child_env(), pass_fds=pass_fds,
+        capture_output=True, text=True, timeout=60, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("child failed (%d):\n%s\n%s"
+                             % (p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def open_fds():
+    """The set of fds open in this process."""
+    return set(int(x) for x in os.listdir("/proc/self/fd"))
+
+
+def fd_is_pipe_to(w, r):
+    """True if writing to fd w can be read back from fd r."""
+    os.write(w, b"?")
+    return os.read(r, 1) == b"?"

@@ -1,0 +1,1380 @@
+"""Unix-domain sockets for Python, on top of libudsock.
+
+A thin ctypes layer (no compile step) over libudsock's C ABI. Each C function
+``uds_NAME`` is ``udsock.NAME`` here, shaped the way Python code expects:
+
+* Sockets come back as ordinary ``socket.socket`` objects, so they work with
+  ``selectors``, ``asyncio`` and the rest of the standard library. Wherever a
+  function takes a socket it also accepts a plain ``int`` fd or any object
+  with a ``fileno()`` method.
+* Data goes in as any bytes-like object and comes back as ``bytes``.
+* Failures raise ``OSError`` built from the library's errno and its
+  ``last_error()`` line, so Python picks the subclass the errno implies:
+  ``FileNotFoundError``, ``FileExistsError``, ``ConnectionRefusedError``,
+  ``ConnectionResetError``, ``BrokenPipeError``, ``PermissionError``, ...
+  A call that a signal interrupted before it transferred anything is retried
+  once Python has run the signal handlers (as PEP 475 does for the standard
+  library), unless a handler raised.
+
+Addresses
+    ``"@name"`` is the abstract name ``name``; anything else is a pathname of
+    any length (the library binds long paths through their directory). A
+    ``pathlib.Path`` is always a pathname. ``getsockname()``,
+    ``getpeername()``, ``recvfrom()`` and ``recvmsg()`` return the same string
+    form (``""`` for an unnamed socket), so their results can be passed
+    straight back to ``dial()`` or ``sendto()``; ``format_addr()`` makes one
+    printable.
+
+Ownership
+    A returned ``socket.socket`` owns its fd: close it (``udsock.close()``
+    also removes the listener's socket file). File descriptors that arrive
+    from the peer (``recv_fds``, ``recv_fd``, ``recvmsg``, ``recv_batch``),
+    the pidfd of ``peer_pidfd()`` and the fds of ``listen_fds()`` are plain
+    ints that the caller owns and must close (``os.close``, or hand them to
+    ``socket.socket(fileno=fd)`` / ``os.fdopen``). All are close-on-exec.
+
+Finding the library
+    ``UDSOCK_LIBRARY`` (a path; when set, it is the only one tried), then the
+    system's loader (``ctypes.util.find_library("udsock")``, then plain
+    ``libudsock.so``, so an installed library just works), then the source
+    tree's own ``target/release`` and ``target/debug`` builds. If none loads,
+    importing fails with an ImportError listing what was tried. A function
+    that the loaded library lacks raises NotImplementedError when called.
+
+Example: pass a file descriptor to another process::
+
+    import os, socket, udsock
+    parent, child = udsock.socketpair()
+    if os.fork() == 0:
+        data, fds = udsock.recv_fds(child, 100, 1)
+        os.write(fds[0], b"hello from the child\\n")
+        os._exit(0)
+    r, w = os.pipe()
+    udsock.send_fds(parent, b"take this", [w])
+    os.close(w)
+    print(os.read(r, 100))
+"""
+
+from __future__ import annotations
+
+import ctypes as _ct
+import ctypes.util as _ctutil
+import errno as _errno
+import os as _os
+import socket as _socket
+import threading as _threading
+from array import array as _array
+from enum import IntEnum as _IntEnum
+from typing import (
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+try:  # Python 3.8+
+    from typing import Protocol as _Protocol
+except ImportError:  # pragma: no cover
+    _Protocol = object  # type: ignore[assignment,misc]
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # library
+    "version", "last_error", "library_path",
+    # addresses
+    "AddrKind", "getsockname", "getpeername", "format_addr",
+    # create, bind, listen, accept, connect
+    "bind", "bind_abstract", "autobind", "listen", "accept", "connect",
+    "connect_abstract", "socketpair", "listener", "dial", "unlink", "close",
+    "unlink_path",
+    # data
+    "send", "recv", "send_all", "recv_exact", "pending", "sendto",
+    "recvfrom", "send_frame", "recv_frame",
+    # file descriptors and credentials
+    "Cred", "send_fds", "recv_fds", "send_fd", "recv_fd", "peer_cred",
+    "peer_pidfd", "set_passcred", "peer_groups", "peer_security",
+    "send_creds", "recv_creds",
+    # general messages and batches
+    "Message", "sendmsg", "recvmsg", "send_batch", "recv_batch",
+    # socket activation
+    "listen_fds", "listen_fd_by_name", "listen_sockets",
+    # constants
+    "MAX_FDS", "LISTEN_FDS_START", "REPLACE_STALE", "MSG_TRUNC",
+    "MSG_CTRUNC", "MSG_CRED", "FRAME_MAX_DEFAULT", "NO_CRED_ID",
+]
+# udsock.socket() (uds_socket) is deliberately left out of __all__: a star
+# import must not shadow the standard library's socket module.
+
+
+class _HasFileno(_Protocol):  # type: ignore[misc,valid-type]
+    def fileno(self) -> int: ...
+
+
+#: Anything that names a socket: a socket.socket, an int fd, or an object
+#: with a fileno() method.
+SocketLike = Union[_socket.socket, int, _HasFileno]
+#: An address string ("/path" or "@abstract"), its bytes, or a path object.
+AddrLike = Union[str, bytes, "_os.PathLike[str]", "_os.PathLike[bytes]"]
+#: A pathname: str, bytes or a path object.
+PathLike = Union[str, bytes, "_os.PathLike[str]", "_os.PathLike[bytes]"]
+#: Any object supporting the buffer protocol.
+BytesLike = Union[bytes, bytearray, memoryview]
+
+# --------------------------------------------------------------------------
+# Constants (values fixed by the C header)
+
+#: Most fds one message can carry (SCM_MAX_FD, UDS_MAX_FDS).
+MAX_FDS = 253
+#: First fd passed by socket activation (UDS_LISTEN_FDS_START).
+LISTEN_FDS_START = 3
+#: listener() flag: replace a stale socket file (UDS_REPLACE_STALE).
+REPLACE_STALE = 1
+#: Message.flags: the data was truncated (UDS_MSG_TRUNC).
+MSG_TRUNC = 1
+#: Message.flags: fds or credentials were truncated (UDS_MSG_CTRUNC).
+MSG_CTRUNC = 2
+#: Message.flags: the message carried credentials (UDS_MSG_CRED).
+MSG_CRED = 4
+#: recv_frame()'s default largest frame, in bytes.
+FRAME_MAX_DEFAULT = 1 << 20
+#: uid/gid reported for a message that carried no real credentials.
+NO_CRED_ID = 0xFFFFFFFF
+
+
+class AddrKind(_IntEnum):
+    """The kind of a Unix-domain socket address (uds_addr.kind)."""
+
+    UNNAMED = 0
+    PATHNAME = 1
+    ABSTRACT = 2
+
+
+class Cred(NamedTuple):
+    """Process credentials: SO_PEERCRED or an SCM_CREDENTIALS message.
+
+    A message that was queued before SO_PASSCRED was on carries no real
+    credentials; it is reported as ``Cred(0, NO_CRED_ID, NO_CRED_ID)``.
+    """
+
+    pid: int
+    uid: int
+    gid: int
+
+
+class Message(NamedTuple):
+    """One message for sendmsg()/send_batch(), or one from recvmsg()/recv_batch().
+
+    data:  the payload.
+    fds:   file descriptors carried (received ones are owned by the caller).
+    cred:  credentials to send (None: none) / received (None: none came).
+    flags: on receive, MSG_TRUNC | MSG_CTRUNC | MSG_CRED; ignored on send.
+    addr:  destination (None: the connected peer) / sender ("" if unnamed).
+    """
+
+    data: bytes = b""
+    fds: Sequence[int] = ()
+    cred: Optional[Cred] = None
+    flags: int = 0
+    addr: Optional[str] = None
+
+
+# --------------------------------------------------------------------------
+# C types
+
+_c_int = _ct.c_int
+_c_uint = _ct.c_uint
+_c_size_t = _ct.c_size_t
+_c_ssize_t = _ct.c_ssize_t
+_c_char = _ct.c_char
+_c_char_p = _ct.c_char_p
+_vp = _ct.c_void_p
+
+
+class _Addr(_ct.Structure):
+    _fields_ = [("kind", _ct.c_uint32), ("len", _ct.c_uint32),
+                ("name", _c_char * 109)]
+
+
+class _CCred(_ct.Structure):
+    _fields_ = [("pid", _ct.c_int32), ("uid", _ct.c_uint32),
+                ("gid", _ct.c_uint32)]
+
+
+class _Msg(_ct.Structure):
+    # Pointer fields are declared as c_void_p (addresses as ints) except
+    # data, a c_char_p so that a bytes object can be assigned directly.
+    _fields_ = [("data", _c_char_p), ("len", _c_size_t),
+                ("fds", _vp), ("nfds", _c_size_t),
+                ("cred", _vp), ("flags", _ct.c_uint32),
+                ("addr", _vp)]
+
+
+_ADDR_NAME_OFFSET = _Addr.name.offset
+_ADDR_NAME_MAX = 108  # bytes of a pathname a uds_addr holds
+_ABSTRACT_MAX = 107
+
+# name: (restype, argtypes). Declared once; resolved on first use.
+_PROTOS = {
+    "uds_socket": (_c_int, (_c_int,)),
+    "uds_bind": (_c_int, (_c_int, _c_char_p)),
+    "uds_bind_abstract": (_c_int, (_c_int, _vp, _c_size_t)),
+    "uds_autobind": (_c_int, (_c_int,)),
+    "uds_listen": (_c_int, (_c_int, _c_int)),
+    "uds_accept": (_c_int, (_c_int, _c_int)),
+    "uds_connect": (_c_int, (_c_int, _c_char_p)),
+    "uds_connect_abstract": (_c_int, (_c_int, _vp, _c_size_t)),
+    "uds_socketpair": (_c_int, (_c_int, _vp)),
+    "uds_listener": (_c_int, (_c_char_p, _c_int, _c_int, _c_int, _c_uint)),
+    "uds_dial": (_c_int, (_c_char_p, _c_int)),
+    "uds_unlink": (_c_int, (_c_int,)),
+    "uds_close": (_c_int, (_c_int,)),
+    "uds_unlink_path": (_c_int, (_c_char_p,)),
+    "uds_getsockname": (_c_int, (_c_int, _vp)),
+    "uds_getpeername": (_c_int, (_c_int, _vp)),
+    "uds_addr_format": (_c_int, (_vp, _vp, _c_size_t)),
+    "uds_send": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_int)),
+    "uds_recv": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_int)),
+    "uds_send_all": (_c_int, (_c_int, _vp, _c_size_t)),
+    "uds_recv_exact": (_c_ssize_t, (_c_int, _vp, _c_size_t)),
+    "uds_pending": (_c_int, (_c_int,)),
+    "uds_sendto": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_char_p)),
+    "uds_recvfrom": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
+    "uds_send_frame": (_c_int, (_c_int, _vp, _c_size_t)),
+    "uds_recv_frame": (_c_int, (_c_int, _vp, _c_size_t, _vp)),
+    "uds_send_fds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp, _c_size_t)),
+    "uds_recv_fds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp, _vp)),
+    "uds_send_fd": (_c_int, (_c_int, _c_int)),
+    "uds_recv_fd": (_c_int, (_c_int,)),
+    "uds_peer_cred": (_c_int, (_c_int, _vp)),
+    "uds_peer_pidfd": (_c_int, (_c_int,)),
+    "uds_set_passcred": (_c_int, (_c_int, _c_int)),
+    "uds_peer_groups": (_c_int, (_c_int, _vp, _vp)),
+    "uds_peer_security": (_c_int, (_c_int, _vp, _c_size_t)),
+    "uds_send_creds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
+    "uds_recv_creds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
+    "uds_sendmsg": (_c_ssize_t, (_c_int, _vp, _c_int)),
+    "uds_recvmsg": (_c_ssize_t, (_c_int, _vp, _c_int)),
+    "uds_send_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
+    "uds_recv_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
+    "uds_listen_fds": (_c_int, (_c_int,)),
+    "uds_listen_fd_by_name": (_c_int, (_c_char_p,)),
+    "uds_last_error": (_c_char_p, ()),
+    "uds_version": (_c_char_p, ()),
+}
+
+
+# --------------------------------------------------------------------------
+# Loading the library
+
+
+def _load() -> Tuple[_ct.CDLL, str]:
+    explicit = _os.environ.get("UDSOCK_LIBRARY")
+    if explicit:
+        # An explicit choice is never silently replaced by another library.
+        try:
+            return _ct.CDLL(explicit, use_errno=True), explicit
+        except OSError as e:
+            raise ImportError(
+                "udsock: cannot load libudsock from UDSOCK_LIBRARY=%r: %s"
+                % (explicit, e)) from None
+
+    tried = ["UDSOCK_LIBRARY: not set"]
+    candidates = []
+    found = _ctutil.find_library("udsock")
+    if found:
+        candidates.append((found, "the system's loader, as found by "
+                           "ctypes.util.find_library('udsock')"))
+    else:
+        tried.append("ctypes.util.find_library('udsock'): found nothing")
+    candidates.append(("libudsock.so", "the dynamic loader's search path"))
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    repo = _os.path.dirname(_os.path.dirname(_os.path.dirname(here)))
+    for profile in ("release", "debug"):
+        candidates.append((_os.path.join(repo, "target", profile,
+                                         "libudsock.so"),
+                           "the source tree's %s build" % profile))
+
+    for name, what in candidates:
+        if _os.sep in name and not _os.path.exists(name):
+            tried.append("%s (%s): no such file" % (name, what))
+            continue
+        try:
+            return _ct.CDLL(name, use_errno=True), name
+        except OSError as e:
+            tried.append("%s (%s): %s" % (name, what, e))
+    raise ImportError(
+        "udsock: cannot find libudsock. Install it (make install), or set "
+        "UDSOCK_LIBRARY to the path of libudsock.so. Tried:\n  "
+        + "\n  ".join(tried))
+
+
+class _Lib:
+    """The C functions, each resolved and typed on first use.
+
+    A function missing from the loaded library raises NotImplementedError at
+    call time rather than breaking the import.
+    """
+
+    def __init__(self, cdll: _ct.CDLL, path: str) -> None:
+        self._cdll = cdll
+        self._path = path
+
+    def __getattr__(self, name: str):
+        proto = _PROTOS.get(name)
+        if proto is None:
+            raise AttributeError(name)
+        try:
+            fn = getattr(self._cdll, name)
+        except AttributeError:
+            path = self._path
+
+            def fn(*args):
+                raise NotImplementedError(
+                    "%s is not in the loaded libudsock (%s); it needs a newer "
+                    "version of the library" % (name, path))
+        else:
+            fn.restype, fn.argtypes = proto[0], list(proto[1])
+        # Cache: later lookups are plain instance-attribute reads.
+        setattr(self, name, fn)
+        return fn
+
+
+_cdll, _path = _load()
+_lib = _Lib(_cdll, _path)
+_get_errno = _ct.get_errno
+_addressof = _ct.addressof
+_string_at = _ct.string_at
+_EINTR = _errno.EINTR
+_EINVAL = _errno.EINVAL
+_AF_UNIX = _socket.AF_UNIX
+_SOCK_STREAM = _socket.SOCK_STREAM
+_SOCK_NONBLOCK = getattr(_socket, "SOCK_NONBLOCK", 0)
+_fsencode = _os.fsencode
+_fsdecode = _os.fsdecode
+
+
+def library_path() -> str:
+    """The name or path the C library was loaded from."""
+    return _path
+
+
+# --------------------------------------------------------------------------
+# Per-thread scratch space: the receive paths reuse these buffers instead of
+# allocating ctypes objects on every call.
+
+_SCRATCH_BYTES = 64 * 1024       # data buffer every thread starts with
+_SCRATCH_KEEP = 1 << 20          # largest data buffer kept between calls
+
+
+class _Scratch(_threading.local):
+    def __init__(self) -> None:
+        self._set_buf((_c_char * _SCRATCH_BYTES)())
+        self.fds = (_c_int * MAX_FDS)()
+        self.fdsaddr = _addressof(self.fds)
+        self.n = _c_size_t()
+        self.naddr = _addressof(self.n)
+        self.cred = _CCred()
+        self.credaddr = _addressof(self.cred)
+        self.addr = _Addr()
+        self.addraddr = _addressof(self.addr)
+        self.msg = _Msg()
+        self.msgaddr = _addressof(self.msg)
+        self.batch = None       # (capacity, msgs, creds, addrs) for batches
+
+    def _set_buf(self, buf) -> None:
+        self.buf = buf
+        self.bufsize = len(buf)
+        self.bufaddr = _addressof(buf)
+        self.view = memoryview(buf).cast("B")
+
+    def big(self, n: int):
+        """(address, memoryview) of a buffer of at least n bytes."""
+        if n < 0:
+            raise ValueError("negative buffer size: %d" % n)
+        buf = (_c_char * n)()
+        if n <= _SCRATCH_KEEP:
+            self._set_buf(buf)
+            return self.bufaddr, self.view
+        view = memoryview(buf).cast("B")  # keeps buf alive
+        return _addressof(buf), view
+
+
+_tls = _Scratch()
+
+
+# --------------------------------------------------------------------------
+# Helpers
+
+
+def _error() -> OSError:
+    """The OSError for the failure the last C call reported."""
+    e = _get_errno()
+    msg = _lib.uds_last_error()
+    return OSError(e, msg.decode("utf-8", "replace") if msg else _os.strerror(e))
+
+
+def _check_retry() -> None:
+    """After a failed call: raise, unless it was EINTR.
+
+    On EINTR the caller loops; the loop's next iteration gives Python the
+    chance to run signal handlers (which may raise, e.g. KeyboardInterrupt).
+    """
+    if _get_errno() != _EINTR:
+        raise _error()
+
+
+def _einval(func: str, what: str) -> OSError:
+    return OSError(_EINVAL, "udsock.%s: %s" % (func, what))
+
+
+def _fileno(sock: SocketLike) -> int:
+    if sock.__class__ is int:
+        return sock  # type: ignore[return-value]
+    if isinstance(sock, int):
+        return int(sock)
+    return sock.fileno()  # type: ignore[union-attr]
+
+
+def _wrap(fd: int, type: int) -> _socket.socket:
+    """A socket.socket owning fd (closed if wrapping fails)."""
+    try:
+        return _socket.socket(_AF_UNIX, type, 0, fd)
+    except BaseException:
+        _os.close(fd)
+        raise
+
+
+def _sotype(fd: int) -> int:
+    s = _socket.socket(_AF_UNIX, _SOCK_STREAM, 0, fd)
+    try:
+        return s.getsockopt(_socket.SOL_SOCKET, _socket.SO_TYPE)
+    finally:
+        s.detach()
+
+
+def _send_buf(data: BytesLike):
+    """(pointer for a c_void_p argument, length) of a bytes-like object."""
+    if data.__class__ is bytes:
+        return data, len(data)
+    mv = memoryview(data)
+    n = mv.nbytes
+    if n and not mv.readonly and mv.c_contiguous:
+        try:
+            return _ct.byref(_c_char.from_buffer(mv)), n
+        except (TypeError, ValueError):
+            pass
+    return mv.tobytes(), n
+
+
+def _path_arg(func: str, path: PathLike) -> bytes:
+    """A pathname as bytes for a C string; embedded NUL: EINVAL."""
+    b = _fsencode(path)
+    if b"\0" in b:
+        raise _einval(func, "path %r contains a NUL byte" % (b,))
+    return b
+
+
+def _addr_arg(addr: AddrLike) -> bytes:
+    """An address string as bytes ("@name" abstract, else a pathname)."""
+    if isinstance(addr, str):
+        return _fsencode(addr)
+    if isinstance(addr, (bytes, bytearray, memoryview)):
+        return bytes(addr)
+    b = _fsencode(addr)  # os.PathLike: always a pathname
+    if b.startswith(b"@"):
+        b = b"./" + b
+    return b
+
+
+def _name_arg(name) -> bytes:
+    if isinstance(name, str):
+        return _fsencode(name)
+    return bytes(name)
+
+
+def _addr_str(a: _Addr, base: int) -> str:
+    """The address string form of a uds_addr at base."""
+    kind = a.kind
+    if kind == 1:
+        return _fsdecode(_string_at(base + _ADDR_NAME_OFFSET, a.len))
+    if kind == 2:
+        return "@" + _fsdecode(_string_at(base + _ADDR_NAME_OFFSET, a.len))
+    return ""
+
+
+def _fill_addr(func: str, a: _Addr, addr: AddrLike) -> None:
+    """Fill a uds_addr from an address string."""
+    b = _addr_arg(addr)
+    if not b:
+        kind, name = 0, b""
+    elif b.startswith(b"@"):
+        kind, name = 2, b[1:]
+        if len(name) > _ABSTRACT_MAX:
+            raise _einval(func, "abstract name is %d bytes; the limit is %d"
+                          % (len(name), _ABSTRACT_MAX))
+    else:
+        kind, name = 1, b
+        if b"\0" in name:
+            raise _einval(func, "path %r contains a NUL byte" % (name,))
+        if len(name) > _ADDR_NAME_MAX:
+            raise OSError(_errno.ENAMETOOLONG,
+                          "udsock.%s: path is %d bytes; a uds_addr holds %d"
+                          % (func, len(name), _ADDR_NAME_MAX))
+    a.kind = kind
+    a.len = len(name)
+    _ct.memset(_addressof(a) + _ADDR_NAME_OFFSET, 0, 109)
+    _ct.memmove(_addressof(a) + _ADDR_NAME_OFFSET, name, len(name))
+
+
+def _fill_cred(c: _CCred, cred) -> None:
+    pid, uid, gid = cred
+    c.pid, c.uid, c.gid = pid, uid, gid
+
+
+def _fds_array(fds: Iterable) -> _array:
+    try:
+        return _array("i", fds)
+    except TypeError:
+        return _array("i", [_fileno(f) for f in fds])
+
+
+def _data_buf(n: int):
+    """(address, memoryview) of this thread's receive buffer, >= n bytes."""
+    s = _tls
+    if n > s.bufsize or n < 0:
+        return s.big(n)
+    return s.bufaddr, s.view
+
+
+# --------------------------------------------------------------------------
+# Library
+
+
+def version() -> str:
+    """The library's version, "MAJOR.MINOR.PATCH" (uds_version)."""
+    return _lib.uds_version().decode("ascii")
+
+
+def last_error() -> str:
+    """This thread's last library error line, "" when none (uds_last_error).
+
+    Every OSError raised by this module already carries it as its message.
+    """
+    msg = _lib.uds_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+# --------------------------------------------------------------------------
+# Addresses
+
+
+def getsockname(sock: SocketLike) -> str:
+    """The socket's own address: "/path", "@name", or "" if unnamed.
+
+    For a socket the library bound through a long path this is the real
+    path, not the /proc alias.
+    """
+    fd = _fileno(sock)
+    s = _tls
+    if _lib.uds_getsockname(fd, s.addraddr) < 0:
+        raise _error()
+    return _addr_str(s.addr, s.addraddr)
+
+
+def getpeername(sock: SocketLike) -> str:
+    """The connected peer's address: "/path", "@name", or "" if unnamed."""
+    fd = _fileno(sock)
+    s = _tls
+    if _lib.uds_getpeername(fd, s.addraddr) < 0:
+        raise _error()
+    return _addr_str(s.addr, s.addraddr)
+
+
+def format_addr(addr: AddrLike) -> str:
+    """A printable form of an address string (uds_addr_format).
+
+    Pathnames print as they are, abstract names as "@name" with NUL and
+    non-printable bytes as \\xNN, and "" (unnamed) as "(unnamed)".
+    """
+    a = _Addr()
+    _fill_addr("format_addr", a, addr)
+    cap = 512
+    while True:
+        buf = _ct.create_string_buffer(cap)
+        need = _lib.uds_addr_format(_ct.byref(a), buf, cap)
+        if need < 0:
+            raise _error()
+        if need < cap:
+            return buf.value.decode("utf-8", "surrogateescape")
+        cap = need + 1
+
+
+# --------------------------------------------------------------------------
+# Create, bind, listen, accept, connect
+
+
+def socket(type: int = _SOCK_STREAM) -> _socket.socket:
+    """A new, unbound Unix-domain socket (uds_socket), close-on-exec.
+
+    type: socket.SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, optionally
+    OR'ed with socket.SOCK_NONBLOCK.
+    """
+    fd = _lib.uds_socket(type)
+    if fd < 0:
+        raise _error()
+    return _wrap(fd, type)
+
+
+def bind(sock: SocketLike, path: PathLike) -> None:
+    """Bind to a pathname of any length (uds_bind).
+
+    The path is always a pathname here ("@" has no special meaning); use
+    bind_abstract() for an abstract name.
+    """
+    fd = _fileno(sock)
+    if _lib.uds_bind(fd, _path_arg("bind", path)) < 0:
+        raise _error()
+
+
+def bind_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
+    """Bind to the abstract name `name` (1..107 bytes, NULs allowed; no "@")."""
+    fd = _fileno(sock)
+    b = _name_arg(name)
+    if _lib.uds_bind_abstract(fd, b, len(b)) < 0:
+        raise _error()
+
+
+def autobind(sock: SocketLike) -> str:
+    """Bind to a kernel-chosen abstract name (uds_autobind); return it ("@...")."""
+    fd = _fileno(sock)
+    if _lib.uds_autobind(fd) < 0:
+        raise _error()
+    return getsockname(fd)
+
+
+def listen(sock: SocketLike, backlog: int = 0) -> None:
+    """Start listening (uds_listen); backlog <= 0 means SOMAXCONN."""
+    fd = _fileno(sock)
+    if _lib.uds_listen(fd, backlog) < 0:
+        raise _error()
+
+
+def accept(listener: SocketLike, flags: int = 0) -> _socket.socket:
+    """Accept one connection (uds_accept) and return it as a socket.
+
+    flags: 0, or socket.SOCK_NONBLOCK for a non-blocking connection. Unlike
+    socket.accept() this returns only the socket: a Unix-domain client is
+    usually unnamed (use getpeername() if it matters).
+    """
+    fd = _fileno(listener)
+    f = _lib.uds_accept
+    while True:
+        r = f(fd, flags)
+        if r >= 0:
+            break
+        _check_retry()
+    t = getattr(listener, "type", None)
+    if not isinstance(t, int):
+        t = _sotype(r)
+    return _wrap(r, int(t) | (flags & _SOCK_NONBLOCK))
+
+
+def connect(sock: SocketLike, path: PathLike) -> None:
+    """Connect to a pathname of any length (uds_connect)."""
+    fd = _fileno(sock)
+    p = _path_arg("connect", path)
+    f = _lib.uds_connect
+    while f(fd, p) < 0:
+        _check_retry()
+
+
+def connect_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
+    """Connect to the abstract name `name` (bytes, NULs allowed; no "@")."""
+    fd = _fileno(sock)
+    b = _name_arg(name)
+    f = _lib.uds_connect_abstract
+    while f(fd, b, len(b)) < 0:
+        _check_retry()
+
+
+def socketpair(type: int = _SOCK_STREAM) -> Tuple[_socket.socket, _socket.socket]:
+    """A connected pair of sockets (uds_socketpair)."""
+    sv = (_c_int * 2)()
+    if _lib.uds_socketpair(type, sv) < 0:
+        raise _error()
+    a = _wrap(sv[0], type)
+    try:
+        b = _wrap(sv[1], type)
+    except BaseException:
+        a.close()
+        raise
+    return a, b
+
+
+def listener(addr: AddrLike, *, type: int = _SOCK_STREAM, backlog: int = 0,
+             mode: Optional[int] = None,
+             replace_stale: bool = False) -> _socket.socket:
+    """A bound, listening server socket in one call (uds_listener).
+
+    addr: "/path" (any length) or "@abstract".
+    type: SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM (bound, no listen),
+        optionally | SOCK_NONBLOCK.
+    backlog: <= 0 means SOMAXCONN.
+    mode: permission bits of a pathname socket (e.g. 0o600); None keeps what
+        the umask gives. The file never has more permissions than `mode`.
+    replace_stale: if the path is a socket nothing listens on, remove it and
+        bind again; a live socket (EADDRINUSE), a regular file or a symlink
+        (FileExistsError) is never removed.
+
+    Close it with udsock.close() to remove the socket file (and its lock
+    file) as well.
+    """
+    b = _addr_arg(addr)
+    flags = REPLACE_STALE if replace_stale else 0
+    m = -1 if mode is None else mode
+    if b"\0" in b:
+        if not b.startswith(b"@"):
+            raise _einval("listener", "path %r contains a NUL byte" % (b,))
+        # An abstract name with NUL bytes cannot travel as a C string.
+        s = socket(type)
+        try:
+            bind_abstract(s, b[1:])
+            if type & ~_SOCK_NONBLOCK != _socket.SOCK_DGRAM:
+                listen(s, backlog)
+        except BaseException:
+            s.close()
+            raise
+        return s
+    f = _lib.uds_listener
+    while True:
+        fd = f(b, type, backlog, m, flags)
+        if fd >= 0:
+            return _wrap(fd, type)
+        _check_retry()
+
+
+def dial(addr: AddrLike, type: int = _SOCK_STREAM) -> _socket.socket:
+    """A socket connected to addr, "/path" or "@abstract" (uds_dial)."""
+    b = _addr_arg(addr)
+    if b"\0" in b:
+        if not b.startswith(b"@"):
+            raise _einval("dial", "path %r contains a NUL byte" % (b,))
+        s = socket(type)
+        try:
+            connect_abstract(s, b[1:])
+        except BaseException:
+            s.close()
+            raise
+        return s
+    f = _lib.uds_dial
+    while True:
+        fd = f(b, type)
+        if fd >= 0:
+            return _wrap(fd, type)
+        _check_retry()
+
+
+def unlink(sock: SocketLike) -> None:
+    """Remove the socket file this socket was bound to (uds_unlink).
+
+    Only if the path still names the very file this socket created, so a
+    newer server's socket is never removed; releases the lock file too.
+    """
+    fd = _fileno(sock)
+    if _lib.uds_unlink(fd) < 0:
+        raise _error()
+
+
+def close(sock: Union[_socket.socket, int]) -> None:
+    """unlink() if it applies, then close (uds_close).
+
+    A socket.socket is detached first, so it does not close the fd again;
+    closing an already closed socket.socket does nothing.
+    """
+    f = _lib.uds_close
+    if isinstance(sock, _socket.socket):
+        if sock.fileno() < 0:
+            return
+        fd = sock.detach()
+    elif isinstance(sock, int):
+        fd = int(sock)
+    else:
+        raise TypeError("udsock.close() takes a socket.socket or an int fd, "
+                        "not %s" % type(sock).__name__)
+    if f(fd) < 0:
+        raise _error()
+
+
+def unlink_path(path: PathLike) -> None:
+    """Remove path only if it is a socket file, any length (uds_unlink_path)."""
+    if _lib.uds_unlink_path(_path_arg("unlink_path", path)) < 0:
+        raise _error()
+
+
+# --------------------------------------------------------------------------
+# Data
+
+
+def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
+    """Send some of data (uds_send, flags as for send(2)); return bytes sent.
+
+    Never raises SIGPIPE: a closed peer gives BrokenPipeError.
+    """
+    fd = _fileno(sock)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    f = _lib.uds_send
+    while True:
+        r = f(fd, data, n, flags)
+        if r >= 0:
+            return r
+        _check_retry()
+
+
+def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
+    """Receive up to bufsize bytes (uds_recv); b"" at end of stream."""
+    fd = _fileno(sock)
+    addr, view = _data_buf(bufsize)
+    f = _lib.uds_recv
+    while True:
+        r = f(fd, addr, bufsize, flags)
+        if r >= 0:
+            return view[:r].tobytes()
+        _check_retry()
+
+
+def send_all(sock: SocketLike, data: BytesLike) -> None:
+    """Send all of data (uds_send_all), continuing after partial sends."""
+    fd = _fileno(sock)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    f = _lib.uds_send_all
+    while f(fd, data, n) < 0:
+        _check_retry()
+
+
+def recv_exact(sock: SocketLike, n: int) -> bytes:
+    """Receive exactly n bytes (uds_recv_exact).
+
+    Returns b"" at a clean end of stream before the first byte; raises
+    ConnectionResetError if the stream ended part-way.
+    """
+    fd = _fileno(sock)
+    addr, view = _data_buf(n)
+    f = _lib.uds_recv_exact
+    while True:
+        r = f(fd, addr, n)
+        if r >= 0:
+            return view[:r].tobytes()
+        _check_retry()
+
+
+def pending(sock: SocketLike) -> int:
+    """Bytes waiting to be read (uds_pending, SIOCINQ)."""
+    r = _lib.uds_pending(_fileno(sock))
+    if r < 0:
+        raise _error()
+    return r
+
+
+def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
+    """Send a datagram to addr, "/path" (any length) or "@name" (uds_sendto)."""
+    fd = _fileno(sock)
+    b = _addr_arg(addr)
+    if b"\0" in b:
+        if not b.startswith(b"@"):
+            raise _einval("sendto", "path %r contains a NUL byte" % (b,))
+        return sendmsg(fd, data, addr=b)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    f = _lib.uds_sendto
+    while True:
+        r = f(fd, data, n, b)
+        if r >= 0:
+            return r
+        _check_retry()
+
+
+def recvfrom(sock: SocketLike, bufsize: int) -> Tuple[bytes, str]:
+    """Receive a datagram (uds_recvfrom): (data, sender address or "")."""
+    fd = _fileno(sock)
+    addr, view = _data_buf(bufsize)
+    s = _tls
+    f = _lib.uds_recvfrom
+    while True:
+        r = f(fd, addr, bufsize, s.addraddr)
+        if r >= 0:
+            return view[:r].tobytes(), _addr_str(s.addr, s.addraddr)
+        _check_retry()
+
+
+# --------------------------------------------------------------------------
+# Frames
+
+
+def send_frame(sock: SocketLike, data: BytesLike) -> None:
+    """Send one length-prefixed frame (uds_send_frame).
+
+    Wire format: a 4-byte native-endian length, then the bytes.
+    """
+    fd = _fileno(sock)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    f = _lib.uds_send_frame
+    while f(fd, data, n) < 0:
+        _check_retry()
+
+
+def recv_frame(sock: SocketLike,
+               maxsize: int = FRAME_MAX_DEFAULT) -> Optional[bytes]:
+    """Receive one frame (uds_recv_frame); None at a clean end of stream.
+
+    A frame larger than maxsize is consumed and dropped (the stream stays in
+    step) and OSError(EMSGSIZE) is raised; EOF inside a frame raises
+    ConnectionResetError.
+    """
+    fd = _fileno(sock)
+    addr, view = _data_buf(maxsize)
+    s = _tls
+    f = _lib.uds_recv_frame
+    while True:
+        r = f(fd, addr, maxsize, s.naddr)
+        if r > 0:
+            return view[:s.n.value].tobytes()
+        if r == 0:
+            return None
+        _check_retry()
+
+
+# --------------------------------------------------------------------------
+# File descriptors and credentials
+
+
+def send_fds(sock: SocketLike, data: BytesLike, fds: Iterable[int]) -> int:
+    """Send data with file descriptors (uds_send_fds, SCM_RIGHTS).
+
+    fds: 1..MAX_FDS ints (or objects with fileno()); they stay open here.
+    An empty data on a stream socket sends one zero byte as the carrier.
+    Returns the bytes sent.
+    """
+    fd = _fileno(sock)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    a = _fds_array(fds)
+    f = _lib.uds_send_fds
+    while True:
+        r = f(fd, data, n, a.buffer_info()[0], len(a))
+        if r >= 0:
+            return r
+        _check_retry()
+
+
+def recv_fds(sock: SocketLike, bufsize: int,
+             maxfds: int) -> Tuple[bytes, List[int]]:
+    """Receive data and up to maxfds file descriptors (uds_recv_fds).
+
+    Returns (data, fds). The fds are close-on-exec ints that the caller
+    owns and must close. If more fds arrived than maxfds, all of them are
+    closed and OSError(EXFULL) is raised. (b"", []) means end of stream.
+    """
+    fd = _fileno(sock)
+    addr, view = _data_buf(bufsize)
+    if maxfds > MAX_FDS:
+        maxfds = MAX_FDS
+    elif maxfds < 0:
+        raise ValueError("negative maxfds: %d" % maxfds)
+    s = _tls
+    n = s.n
+    f = _lib.uds_recv_fds
+    while True:
+        n.value = maxfds
+        r = f(fd, addr, bufsize, s.fdsaddr, s.naddr)
+        if r >= 0:
+            k = n.value
+            return view[:r].tobytes(), (s.fds[:k] if k else [])
+        _check_retry()
+
+
+def send_fd(sock: SocketLike, fd: Union[int, _HasFileno]) -> None:
+    """Send one file descriptor with a one-byte payload (uds_send_fd)."""
+    s = _fileno(sock)
+    x = _fileno(fd)
+    f = _lib.uds_send_fd
+    while f(s, x) < 0:
+        _check_retry()
+
+
+def recv_fd(sock: SocketLike) -> int:
+    """Receive one file descriptor sent by send_fd() (uds_recv_fd).
+
+    The caller owns the returned fd. End of stream raises
+    ConnectionResetError; a message without exactly one fd has its fds
+    closed and raises OSError(EBADMSG).
+    """
+    s = _fileno(sock)
+    f = _lib.uds_recv_fd
+    while True:
+        r = f(s)
+        if r >= 0:
+            return r
+        _check_retry()
+
+
+def peer_cred(sock: SocketLike) -> Cred:
+    """The connected peer's pid, uid and gid (uds_peer_cred, SO_PEERCRED)."""
+    s = _tls
+    if _lib.uds_peer_cred(_fileno(sock), s.credaddr) < 0:
+        raise _error()
+    c = s.cred
+    return Cred(c.pid, c.uid, c.gid)
+
+
+def peer_pidfd(sock: SocketLike) -> int:
+    """A pidfd for the connected peer (uds_peer_pidfd, SO_PEERPIDFD).
+
+    The caller owns the returned fd (close-on-exec).
+    """
+    r = _lib.uds_peer_pidfd(_fileno(sock))
+    if r < 0:
+        raise _error()
+    return r
+
+
+def set_passcred(sock: SocketLike, on: bool = True) -> None:
+    """Turn SO_PASSCRED on or off (uds_set_passcred)."""
+    if _lib.uds_set_passcred(_fileno(sock), 1 if on else 0) < 0:
+        raise _error()
+
+
+def peer_groups(sock: SocketLike) -> List[int]:
+    """The connected peer's supplementary groups (uds_peer_groups)."""
+    fd = _fileno(sock)
+    n = _c_size_t()
+    cap = 64
+    while True:
+        groups = (_ct.c_uint32 * cap)()
+        n.value = cap
+        if _lib.uds_peer_groups(fd, groups, _ct.byref(n)) >= 0:
+            return groups[:n.value]
+        if _get_errno() != _errno.ERANGE or n.value <= cap:
+            raise _error()
+        cap = n.value
+
+
+def peer_security(sock: SocketLike) -> str:
+    """The connected peer's security label (uds_peer_security, SO_PEERSEC).
+
+    Raises OSError(ENOPROTOOPT) where no security module provides one.
+    """
+    fd = _fileno(sock)
+    cap = 256
+    while True:
+        buf = _ct.create_string_buffer(cap)
+        r = _lib.uds_peer_security(fd, buf, cap)
+        if r >= 0:
+            return buf.raw[:r].decode("utf-8", "surrogateescape")
+        if _get_errno() != _errno.ERANGE or cap >= 1 << 16:
+            raise _error()
+        cap *= 4
+
+
+def send_creds(sock: SocketLike, data: BytesLike,
+               cred: Optional[Tuple[int, int, int]] = None) -> int:
+    """Send data with SCM_CREDENTIALS (uds_send_creds); return bytes sent.
+
+    cred: (pid, uid, gid), or None for the caller's own. Values the caller
+    may not claim raise PermissionError.
+    """
+    fd = _fileno(sock)
+    if data.__class__ is bytes:
+        n = len(data)
+    else:
+        data, n = _send_buf(data)
+    s = _tls
+    if cred is None:
+        cp = None
+    else:
+        _fill_cred(s.cred, cred)
+        cp = s.credaddr
+    f = _lib.uds_send_creds
+    while True:
+        r = f(fd, data, n, cp)
+        if r >= 0:
+            return r
+        _check_retry()
+
+
+def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
+    """Receive data and the sender's credentials (uds_recv_creds).
+
+    Turns SO_PASSCRED on if it was off. A message queued before that carries
+    no real credentials: Cred(0, NO_CRED_ID, NO_CRED_ID).
+    """
+    fd = _fileno(sock)
+    addr, view = _data_buf(bufsize)
+    s = _tls
+    f = _lib.uds_recv_creds
+    while True:
+        r = f(fd, addr, bufsize, s.credaddr)
+        if r >= 0:
+            c = s.cred
+            return view[:r].tobytes(), Cred(c.pid, c.uid, c.gid)
+        _check_retry()
+
+
+# --------------------------------------------------------------------------
+# General messages and batches
+
+
+def _fill_msg(m: _Msg, cred_slot: _CCred, addr_slot: _Addr, data, fds,
+              cred, addr, keep: list) -> None:
+    """Fill a uds_msg for sending; keep holds what must outlive the call."""
+    if data.__class__ is bytes:
+        m.data = data
+        m.len = len(data)
+    else:
+        mv = memoryview(data)
+        n = mv.nbytes
+        obj = None
+        if n and not mv.readonly and mv.c_contiguous:
+            try:
+                obj = _c_char.from_buffer(mv)
+            except (TypeError, ValueError):
+                pass
+        if obj is None:
+            m.data = mv.tobytes()
+        else:
+            keep.append(obj)
+            m.data = _addressof(obj)
+        m.len = n
+    if fds:
+        a = _fds_array(fds)
+        keep.append(a)
+        m.fds, m.nfds = a.buffer_info()
+    else:
+        m.fds, m.nfds = None, 0
+    if cred is None:
+        m.cred = None
+    else:
+        _fill_cred(cred_slot, cred)
+        m.cred = _addressof(cred_slot)
+    if addr is None:
+        m.addr = None
+    else:
+        _fill_addr("sendmsg", addr_slot, addr)
+        m.addr = _addressof(addr_slot)
+    m.flags = 0
+
+
+def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
+            cred: Optional[Tuple[int, int, int]] = None,
+            addr: Optional[AddrLike] = None, flags: int = 0) -> int:
+    """Send one message with any of fds, credentials and a destination.
+
+    uds_sendmsg: fds are sent with SCM_RIGHTS, cred (pid, uid, gid) with
+    SCM_CREDENTIALS, addr ("/path" or "@name") names a datagram's
+    destination (None: the connected peer). flags are passed to sendmsg(2).
+    Returns the bytes sent.
+    """
+    fd = _fileno(sock)
+    s = _tls
+    keep: list = []
+    m = s.msg
+    _fill_msg(m, s.cred, s.addr, data, fds, cred, addr, keep)
+    f = _lib.uds_sendmsg
+    try:
+        while True:
+            r = f(fd, s.msgaddr, flags)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        m.data = None  # drop the reference to the payload
+
+
+def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
+            flags: int = 0) -> Message:
+    """Receive one message (uds_recvmsg) as a Message.
+
+    Truncation never raises: it is reported in Message.flags (MSG_TRUNC for
+    data, MSG_CTRUNC for fds or credentials) and the fds that did arrive are
+    delivered. cred is set when the message carried credentials (SO_PASSCRED
+    on). addr is the sender ("" if unnamed). The fds are the caller's to
+    close. flags are passed to recvmsg(2).
+    """
+    fd = _fileno(sock)
+    addr, view = _data_buf(bufsize)
+    if maxfds > MAX_FDS:
+        maxfds = MAX_FDS
+    elif maxfds < 0:
+        raise ValueError("negative maxfds: %d" % maxfds)
+    s = _tls
+    m = s.msg
+    f = _lib.uds_recvmsg
+    while True:
+        m.data = addr
+        m.len = bufsize
+        m.fds = s.fdsaddr
+        m.nfds = maxfds
+        m.cred = s.credaddr
+        m.flags = 0
+        m.addr = s.addraddr
+        s.addr.kind = 0
+        r = f(fd, s.msgaddr, flags)
+        if r >= 0:
+            break
+        _check_retry()
+    k = m.nfds
+    mflags = m.flags
+    c = s.cred
+    return Message(view[:m.len].tobytes(), s.fds[:k] if k else [],
+                   Cred(c.pid, c.uid, c.gid) if mflags & MSG_CRED else None,
+                   mflags, _addr_str(s.addr, s.addraddr))
+
+
+def _batch_slots(s: _Scratch, n: int):
+    b = s.batch
+    if b is None or b[0] < n:
+        cap = max(n, 16)
+        b = (cap, (_Msg * cap)(), (_CCred * cap)(), (_Addr * cap)())
+        s.batch = b
+    return b
+
+
+def send_batch(sock: SocketLike,
+               messages: Sequence[Union[BytesLike, Message]],
+               flags: int = 0) -> int:
+    """Send many datagrams or seqpackets in one system call (uds_send_batch).
+
+    Each item is a bytes-like payload or a Message (data, fds, cred, addr).
+    Returns how many messages went out (possibly fewer than given).
+    """
+    fd = _fileno(sock)
+    n = len(messages)
+    s = _tls
+    _, msgs, creds, addrs = _batch_slots(s, n)
+    keep: list = []
+    for i, item in enumerate(messages):
+        if isinstance(item, Message):
+            _fill_msg(msgs[i], creds[i], addrs[i], item.data, item.fds,
+                      item.cred, item.addr, keep)
+        else:
+            _fill_msg(msgs[i], creds[i], addrs[i], item, None, None, None,
+                      keep)
+    f = _lib.uds_send_batch
+    try:
+        while True:
+            r = f(fd, msgs, n, flags)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        for i in range(n):
+            msgs[i].data = None
+
+
+def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
+               flags: int = 0) -> List[Message]:
+    """Receive up to n messages in one system call (uds_recv_batch).
+
+    Each message gets bufsize bytes and maxfds fds of room; truncation is
+    reported in its flags as for recvmsg(). Returns the messages received.
+    flags are passed to recvmmsg(2) (e.g. socket.MSG_DONTWAIT).
+    """
+    fd = _fileno(sock)
+    if n < 0 or bufsize < 0 or maxfds < 0:
+        raise ValueError("negative n, bufsize or maxfds")
+    if maxfds > MAX_FDS:
+        maxfds = MAX_FDS
+    s = _tls
+    _, msgs, creds, addrs = _batch_slots(s, n)
+    data = (_c_char * max(1, n * bufsize))()
+    fdarr = (_c_int * max(1, n * maxfds))()
+    base, fbase = _addressof(data), _addressof(fdarr)
+    cbase, abase = _addressof(creds), _addressof(addrs)
+    csize, asize = _ct.sizeof(_CCred), _ct.sizeof(_Addr)
+    f = _lib.uds_recv_batch
+    while True:
+        for i in range(n):
+            m = msgs[i]
+            m.data = base + i * bufsize
+            m.len = bufsize
+            m.fds = fbase + i * maxfds * 4
+            m.nfds = maxfds
+            m.cred = cbase + i * csize
+            m.flags = 0
+            m.addr = abase + i * asize
+            addrs[i].kind = 0
+        r = f(fd, msgs, n, flags)
+        if r >= 0:
+            break
+        _check_retry()
+    view = memoryview(data).cast("B")
+    out = []
+    for i in range(r):
+        m = msgs[i]
+        k = m.nfds
+        mf = m.flags
+        c = creds[i]
+        off = i * bufsize
+        out.append(Message(
+            view[off:off + m.len].tobytes(),
+            fdarr[i * maxfds:i * maxfds + k] if k else [],
+            Cred(c.pid, c.uid, c.gid) if mf & MSG_CRED else None,
+            mf, _addr_str(addrs[i], abase + i * asize)))
+    for i in range(n):
+        msgs[i].data = None
+    return out
+
+
+# --------------------------------------------------------------------------
+# Socket activation
+
+
+def listen_fds(unset_environment: bool = False) -> List[int]:
+    """The fds passed by socket activation (uds_listen_fds, as sd_listen_fds).
+
+    Honours LISTEN_PID and LISTEN_FDS; returns [LISTEN_FDS_START, ...], or
+    [] when none were passed. The fds are marked close-on-exec; they are the
+    caller's (wrap them with socket.socket(fileno=fd), or see
+    listen_sockets()). unset_environment removes the variables.
+    """
+    r = _lib.uds_listen_fds(1 if unset_environment else 0)
+    if r < 0:
+        raise _error()
+    return list(range(LISTEN_FDS_START, LISTEN_FDS_START + r))
+
+
+def listen_fd_by_name(name: str) -> int:
+    """The activation fd LISTEN_FDNAMES calls name (uds_listen_fd_by_name).
+
+    Raises FileNotFoundError (ENOENT) if none has that name.
+    """
+    r = _lib.uds_listen_fd_by_name(_path_arg("listen_fd_by_name", name))
+    if r < 0:
+        raise _error()
+    return r
+
+
+def listen_sockets(unset_environment: bool = False) -> List[_socket.socket]:
+    """listen_fds() as socket.socket objects, which then own the fds.
+
+    Family and type are read from each fd, so activation sockets of any
+    family work; an fd that is not a socket raises OSError.
+    """
+    return [_socket.socket(fileno=fd)
+            for fd in listen_fds(unset_environment)]
