@@ -71,6 +71,8 @@ check: check-rust stage check-abi check-c check-cxx check-docs check-python chec
 
 check-rust:
 	$(CARGO) test --locked
+	$(CARGO) run --locked --quiet --example echo
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
 
 check-abi: stage
 	bash c-tests/abi-check.sh
