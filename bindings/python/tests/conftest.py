@@ -46,7 +46,12 @@ def child_env(**extra):
 
 
 def run_python(code, *args, env=None, pass_fds=(), check=True, **kw):
-    """Run code in a fresh interpreter; return the CompletedProcess."""
+    """Run code in a fresh interpreter; return the CompletedProcess.
+
+    It runs in / so that `python -c` does not import a udsock from the
+    current directory instead of the one PYTHONPATH names.
+    """
+    kw.setdefault("cwd", "/")
     p = subprocess.run(
         [sys.executable, "-c", code] + [str(a) for a in args],
         env=env if env is not None else child_env(), pass_fds=pass_fds,

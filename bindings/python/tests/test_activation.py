@@ -11,9 +11,9 @@ import udsock
 from conftest import run_python
 
 CHILD = r"""
-import ctypes, json, os, sys
+import ctypes, fcntl, json, os, sys
 srcs = [int(x) for x in sys.argv[1].split(",")]
-high = [os.dup(fd) for fd in srcs]  # out of the way of 3, 4, ...
+high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in srcs]  # out of the way
 for fd in srcs:
     os.close(fd)
 for i, fd in enumerate(high):

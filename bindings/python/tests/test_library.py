@@ -104,8 +104,9 @@ def test_header_declares_what_we_bind_and_the_same_constants():
     for cname in API:
         assert cname in declared, cname
     for pyname, cname in CONSTANTS.items():
-        m = re.search(r"#define\s+%s\s+\(?\s*(0x[0-9a-fA-F]+|\d+)" % cname, h) \
-            or re.search(r"\b%s\s*=\s*(0x[0-9a-fA-F]+|\d+)" % cname, h)
+        value = r"\(?\s*(0x[0-9a-fA-F]+|\d+)"
+        m = re.search(r"#define\s+%s\s+%s" % (cname, value), h) \
+            or re.search(r"\b%s\s*=\s*%s" % (cname, value), h)
         assert m, "header has no value for " + cname
         assert int(m.group(1), 0) == getattr(udsock, pyname), cname
     # Functions added to the header later must be bound as well.
@@ -153,13 +154,23 @@ def _copy_package(dst):
     return pkg
 
 
-def _no_system_library():
-    return ctypes.util.find_library("udsock") is None
-
-
 def _env_without_library(pkg):
     return child_env(UDSOCK_LIBRARY=None, LD_LIBRARY_PATH=None,
                      PYTHONPATH=pkg)
+
+
+def _no_system_library():
+    """True if, without our variables, the system's loader finds nothing."""
+    p = run_python("import ctypes, ctypes.util\n"
+                   "found = ctypes.util.find_library('udsock')\n"
+                   "try:\n"
+                   "    ctypes.CDLL('libudsock.so')\n"
+                   "except OSError:\n"
+                   "    print(found)\n"
+                   "else:\n"
+                   "    print('libudsock.so')\n",
+                   env=_env_without_library(PKG_DIR))
+    return p.stdout.strip() == "None"
 
 
 def test_falls_back_to_the_source_trees_build(tmp_path):

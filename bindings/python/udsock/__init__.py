@@ -23,7 +23,9 @@ Addresses
     ``getpeername()``, ``recvfrom()`` and ``recvmsg()`` return the same string
     form (``""`` for an unnamed socket), so their results can be passed
     straight back to ``dial()`` or ``sendto()``; ``format_addr()`` makes one
-    printable.
+    printable. The exception: a pathname longer than 108 bytes comes back as
+    its first 108 bytes followed by ``"..."``, all that the C ABI's address
+    struct holds.
 
 Ownership
     A returned ``socket.socket`` owns its fd: close it (``udsock.close()``
@@ -166,7 +168,7 @@ class Cred(NamedTuple):
 
 
 class Message(NamedTuple):
-    """One message for sendmsg()/send_batch(), or one from recvmsg()/recv_batch().
+    """A message for sendmsg()/send_batch(), or from recvmsg()/recv_batch().
 
     data:  the payload.
     fds:   file descriptors carried (received ones are owned by the caller).
@@ -414,7 +416,8 @@ def _error() -> OSError:
     """The OSError for the failure the last C call reported."""
     e = _get_errno()
     msg = _lib.uds_last_error()
-    return OSError(e, msg.decode("utf-8", "replace") if msg else _os.strerror(e))
+    text = msg.decode("utf-8", "replace") if msg else _os.strerror(e)
+    return OSError(e, text)
 
 
 def _check_retry() -> None:
@@ -500,14 +503,24 @@ def _addr_str(a: _Addr, base: int) -> str:
     """The address string form of a uds_addr at base."""
     kind = a.kind
     if kind == 1:
-        return _fsdecode(_string_at(base + _ADDR_NAME_OFFSET, a.len))
+        n = a.len
+        if n > _ADDR_NAME_MAX:  # only the first 108 bytes fit
+            return _fsdecode(_string_at(base + _ADDR_NAME_OFFSET,
+                                        _ADDR_NAME_MAX)) + "..."
+        return _fsdecode(_string_at(base + _ADDR_NAME_OFFSET, n))
     if kind == 2:
         return "@" + _fsdecode(_string_at(base + _ADDR_NAME_OFFSET, a.len))
     return ""
 
 
-def _fill_addr(func: str, a: _Addr, addr: AddrLike) -> None:
-    """Fill a uds_addr from an address string."""
+def _fill_addr(func: str, a: _Addr, addr: AddrLike,
+               cut: bool = False) -> None:
+    """Fill a uds_addr from an address string.
+
+    A pathname longer than a uds_addr holds raises ENAMETOOLONG, or with
+    cut, is stored as the library stores one: its first 108 bytes, and len
+    the full length.
+    """
     b = _addr_arg(addr)
     if not b:
         kind, name = 0, b""
@@ -520,14 +533,15 @@ def _fill_addr(func: str, a: _Addr, addr: AddrLike) -> None:
         kind, name = 1, b
         if b"\0" in name:
             raise _einval(func, "path %r contains a NUL byte" % (name,))
-        if len(name) > _ADDR_NAME_MAX:
+        if len(name) > _ADDR_NAME_MAX and not cut:
             raise OSError(_errno.ENAMETOOLONG,
                           "udsock.%s: path is %d bytes; a uds_addr holds %d"
                           % (func, len(name), _ADDR_NAME_MAX))
     a.kind = kind
     a.len = len(name)
     _ct.memset(_addressof(a) + _ADDR_NAME_OFFSET, 0, 109)
-    _ct.memmove(_addressof(a) + _ADDR_NAME_OFFSET, name, len(name))
+    _ct.memmove(_addressof(a) + _ADDR_NAME_OFFSET, name,
+                min(len(name), _ADDR_NAME_MAX))
 
 
 def _fill_cred(c: _CCred, cred) -> None:
@@ -576,7 +590,8 @@ def getsockname(sock: SocketLike) -> str:
     """The socket's own address: "/path", "@name", or "" if unnamed.
 
     For a socket the library bound through a long path this is the real
-    path, not the /proc alias.
+    path, not the /proc alias; if it is longer than 108 bytes, only its
+    first 108 bytes followed by "...".
     """
     fd = _fileno(sock)
     s = _tls
@@ -595,13 +610,14 @@ def getpeername(sock: SocketLike) -> str:
 
 
 def format_addr(addr: AddrLike) -> str:
-    """A printable form of an address string (uds_addr_format).
+    """A printable, one-line form of an address string (uds_addr_format).
 
-    Pathnames print as they are, abstract names as "@name" with NUL and
-    non-printable bytes as \\xNN, and "" (unnamed) as "(unnamed)".
+    "/tmp/x" prints as it is, "@name" with NULs, other bytes outside
+    printable ASCII and the backslash as \\xNN, "" (unnamed) as
+    "(unnamed)". A pathname over 108 bytes is cut and ends in "...".
     """
     a = _Addr()
-    _fill_addr("format_addr", a, addr)
+    _fill_addr("format_addr", a, addr, cut=True)
     cap = 512
     while True:
         buf = _ct.create_string_buffer(cap)
@@ -641,7 +657,10 @@ def bind(sock: SocketLike, path: PathLike) -> None:
 
 
 def bind_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
-    """Bind to the abstract name `name` (1..107 bytes, NULs allowed; no "@")."""
+    """Bind to the abstract name `name` (uds_bind_abstract).
+
+    name: 1..107 bytes (or a str), NUL bytes allowed, without the "@".
+    """
     fd = _fileno(sock)
     b = _name_arg(name)
     if _lib.uds_bind_abstract(fd, b, len(b)) < 0:
@@ -649,7 +668,10 @@ def bind_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
 
 
 def autobind(sock: SocketLike) -> str:
-    """Bind to a kernel-chosen abstract name (uds_autobind); return it ("@...")."""
+    """Bind to a kernel-chosen abstract name (uds_autobind).
+
+    Returns the name, as "@xxxxx".
+    """
     fd = _fileno(sock)
     if _lib.uds_autobind(fd) < 0:
         raise _error()
@@ -701,7 +723,8 @@ def connect_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
         _check_retry()
 
 
-def socketpair(type: int = _SOCK_STREAM) -> Tuple[_socket.socket, _socket.socket]:
+def socketpair(
+        type: int = _SOCK_STREAM) -> Tuple[_socket.socket, _socket.socket]:
     """A connected pair of sockets (uds_socketpair)."""
     sv = (_c_int * 2)()
     if _lib.uds_socketpair(type, sv) < 0:
@@ -810,7 +833,10 @@ def close(sock: Union[_socket.socket, int]) -> None:
 
 
 def unlink_path(path: PathLike) -> None:
-    """Remove path only if it is a socket file, any length (uds_unlink_path)."""
+    """Remove path, of any length, only if it is a socket (uds_unlink_path).
+
+    A regular file, directory or symlink is left alone: OSError(ENOTSOCK).
+    """
     if _lib.uds_unlink_path(_path_arg("unlink_path", path)) < 0:
         raise _error()
 
@@ -886,7 +912,10 @@ def pending(sock: SocketLike) -> int:
 
 
 def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
-    """Send a datagram to addr, "/path" (any length) or "@name" (uds_sendto)."""
+    """Send a datagram to addr (uds_sendto); return the bytes sent.
+
+    addr: "/path" (any length) or "@name".
+    """
     fd = _fileno(sock)
     b = _addr_arg(addr)
     if b"\0" in b:
