@@ -68,19 +68,16 @@ import threading as _threading
 from array import array as _array
 from enum import IntEnum as _IntEnum
 from typing import (
+    Any,
     Iterable,
     List,
     NamedTuple,
     Optional,
+    Protocol,
     Sequence,
     Tuple,
     Union,
 )
-
-try:  # Python 3.8+
-    from typing import Protocol as _Protocol
-except ImportError:  # pragma: no cover
-    _Protocol = object  # type: ignore[assignment,misc]
 
 __version__ = "0.1.0"
 
@@ -112,7 +109,7 @@ __all__ = [
 # import must not shadow the standard library's socket module.
 
 
-class _HasFileno(_Protocol):  # type: ignore[misc,valid-type]
+class _HasFileno(Protocol):
     def fileno(self) -> int: ...
 
 
@@ -385,7 +382,8 @@ class _Scratch(_threading.local):
         self.addraddr = _addressof(self.addr)
         self.msg = _Msg()
         self.msgaddr = _addressof(self.msg)
-        self.batch = None       # (capacity, msgs, creds, addrs) for batches
+        # (capacity, msgs, creds, addrs) for batches, made on first use
+        self.batch: Optional[Tuple[int, Any, Any, Any]] = None
 
     def _set_buf(self, buf) -> None:
         self.buf = buf
