@@ -369,7 +369,13 @@ _SCRATCH_BYTES = 64 * 1024       # data buffer every thread starts with
 _SCRATCH_KEEP = 1 << 20          # largest data buffer kept between calls
 
 
-class _Scratch(_threading.local):
+class _Scratch:
+    """One thread's receive buffer, fd array, counters and structs."""
+
+    __slots__ = ("buf", "bufsize", "bufaddr", "view", "fds", "fdsaddr", "n",
+                 "naddr", "cred", "credaddr", "addr", "addraddr", "msg",
+                 "msgaddr", "batch")
+
     def __init__(self) -> None:
         self._set_buf((_c_char * _SCRATCH_BYTES)())
         self.fds = (_c_int * MAX_FDS)()
@@ -385,14 +391,16 @@ class _Scratch(_threading.local):
         # (capacity, msgs, creds, addrs) for batches, made on first use
         self.batch: Optional[Tuple[int, Any, Any, Any]] = None
 
-    def _set_buf(self, buf) -> None:
+    def _set_buf(self, buf: Any) -> None:
         self.buf = buf
         self.bufsize = len(buf)
         self.bufaddr = _addressof(buf)
         self.view = memoryview(buf).cast("B")
 
-    def big(self, n: int):
-        """(address, memoryview) of a buffer of at least n bytes."""
+    def data(self, n: int) -> Tuple[int, memoryview]:
+        """(address, memoryview) of a receive buffer of at least n bytes."""
+        if 0 <= n <= self.bufsize:
+            return self.bufaddr, self.view
         if n < 0:
             raise ValueError("negative buffer size: %d" % n)
         buf = (_c_char * n)()
@@ -403,7 +411,12 @@ class _Scratch(_threading.local):
         return _addressof(buf), view
 
 
-_tls = _Scratch()
+class _PerThread(_threading.local):
+    def __init__(self) -> None:
+        self.s = _Scratch()
+
+
+_tls = _PerThread()  # _tls.s: this thread's _Scratch
 
 
 # --------------------------------------------------------------------------
@@ -433,11 +446,8 @@ def _einval(func: str, what: str) -> OSError:
 
 
 def _fileno(sock: SocketLike) -> int:
-    if sock.__class__ is int:
-        return sock  # type: ignore[return-value]
-    if isinstance(sock, int):
-        return int(sock)
-    return sock.fileno()  # type: ignore[union-attr]
+    # The hot paths inline this line.
+    return sock if isinstance(sock, int) else sock.fileno()
 
 
 def _wrap(fd: int, type: int) -> _socket.socket:
@@ -554,14 +564,6 @@ def _fds_array(fds: Iterable) -> _array:
         return _array("i", [_fileno(f) for f in fds])
 
 
-def _data_buf(n: int):
-    """(address, memoryview) of this thread's receive buffer, >= n bytes."""
-    s = _tls
-    if n > s.bufsize or n < 0:
-        return s.big(n)
-    return s.bufaddr, s.view
-
-
 # --------------------------------------------------------------------------
 # Library
 
@@ -591,8 +593,8 @@ def getsockname(sock: SocketLike) -> str:
     path, not the /proc alias; if it is longer than 108 bytes, only its
     first 108 bytes followed by "...".
     """
-    fd = _fileno(sock)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
     if _lib.uds_getsockname(fd, s.addraddr) < 0:
         raise _error()
     return _addr_str(s.addr, s.addraddr)
@@ -600,8 +602,8 @@ def getsockname(sock: SocketLike) -> str:
 
 def getpeername(sock: SocketLike) -> str:
     """The connected peer's address: "/path", "@name", or "" if unnamed."""
-    fd = _fileno(sock)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
     if _lib.uds_getpeername(fd, s.addraddr) < 0:
         raise _error()
     return _addr_str(s.addr, s.addraddr)
@@ -649,7 +651,7 @@ def bind(sock: SocketLike, path: PathLike) -> None:
     The path is always a pathname here ("@" has no special meaning); use
     bind_abstract() for an abstract name.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if _lib.uds_bind(fd, _path_arg("bind", path)) < 0:
         raise _error()
 
@@ -659,7 +661,7 @@ def bind_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
 
     name: 1..107 bytes (or a str), NUL bytes allowed, without the "@".
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     b = _name_arg(name)
     if _lib.uds_bind_abstract(fd, b, len(b)) < 0:
         raise _error()
@@ -670,7 +672,7 @@ def autobind(sock: SocketLike) -> str:
 
     Returns the name, as "@xxxxx".
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if _lib.uds_autobind(fd) < 0:
         raise _error()
     return getsockname(fd)
@@ -678,7 +680,7 @@ def autobind(sock: SocketLike) -> str:
 
 def listen(sock: SocketLike, backlog: int = 0) -> None:
     """Start listening (uds_listen); backlog <= 0 means SOMAXCONN."""
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if _lib.uds_listen(fd, backlog) < 0:
         raise _error()
 
@@ -705,7 +707,7 @@ def accept(listener: SocketLike, flags: int = 0) -> _socket.socket:
 
 def connect(sock: SocketLike, path: PathLike) -> None:
     """Connect to a pathname of any length (uds_connect)."""
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     p = _path_arg("connect", path)
     f = _lib.uds_connect
     while f(fd, p) < 0:
@@ -714,7 +716,7 @@ def connect(sock: SocketLike, path: PathLike) -> None:
 
 def connect_abstract(sock: SocketLike, name: Union[bytes, str]) -> None:
     """Connect to the abstract name `name` (bytes, NULs allowed; no "@")."""
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     b = _name_arg(name)
     f = _lib.uds_connect_abstract
     while f(fd, b, len(b)) < 0:
@@ -805,7 +807,7 @@ def unlink(sock: SocketLike) -> None:
     Only if the path still names the very file this socket created, so a
     newer server's socket is never removed; releases the lock file too.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if _lib.uds_unlink(fd) < 0:
         raise _error()
 
@@ -848,7 +850,7 @@ def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
 
     Never raises SIGPIPE: a closed peer gives BrokenPipeError.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if data.__class__ is bytes:
         n = len(data)
     else:
@@ -863,8 +865,8 @@ def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
 
 def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
     """Receive up to bufsize bytes (uds_recv); b"" at end of stream."""
-    fd = _fileno(sock)
-    addr, view = _data_buf(bufsize)
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    addr, view = _tls.s.data(bufsize)
     f = _lib.uds_recv
     while True:
         r = f(fd, addr, bufsize, flags)
@@ -875,7 +877,7 @@ def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
 
 def send_all(sock: SocketLike, data: BytesLike) -> None:
     """Send all of data (uds_send_all), continuing after partial sends."""
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if data.__class__ is bytes:
         n = len(data)
     else:
@@ -891,8 +893,8 @@ def recv_exact(sock: SocketLike, n: int) -> bytes:
     Returns b"" at a clean end of stream before the first byte; raises
     ConnectionResetError if the stream ended part-way.
     """
-    fd = _fileno(sock)
-    addr, view = _data_buf(n)
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    addr, view = _tls.s.data(n)
     f = _lib.uds_recv_exact
     while True:
         r = f(fd, addr, n)
@@ -914,7 +916,7 @@ def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
 
     addr: "/path" (any length) or "@name".
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     b = _addr_arg(addr)
     if b"\0" in b:
         if not b.startswith(b"@"):
@@ -934,9 +936,9 @@ def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
 
 def recvfrom(sock: SocketLike, bufsize: int) -> Tuple[bytes, str]:
     """Receive a datagram (uds_recvfrom): (data, sender address or "")."""
-    fd = _fileno(sock)
-    addr, view = _data_buf(bufsize)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    addr, view = s.data(bufsize)
     f = _lib.uds_recvfrom
     while True:
         r = f(fd, addr, bufsize, s.addraddr)
@@ -954,7 +956,7 @@ def send_frame(sock: SocketLike, data: BytesLike) -> None:
 
     Wire format: a 4-byte native-endian length, then the bytes.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if data.__class__ is bytes:
         n = len(data)
     else:
@@ -972,9 +974,9 @@ def recv_frame(sock: SocketLike,
     step) and OSError(EMSGSIZE) is raised; EOF inside a frame raises
     ConnectionResetError.
     """
-    fd = _fileno(sock)
-    addr, view = _data_buf(maxsize)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    addr, view = s.data(maxsize)
     f = _lib.uds_recv_frame
     while True:
         r = f(fd, addr, maxsize, s.naddr)
@@ -996,7 +998,7 @@ def send_fds(sock: SocketLike, data: BytesLike, fds: Iterable[int]) -> int:
     An empty data on a stream socket sends one zero byte as the carrier.
     Returns the bytes sent.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if data.__class__ is bytes:
         n = len(data)
     else:
@@ -1018,13 +1020,13 @@ def recv_fds(sock: SocketLike, bufsize: int,
     owns and must close. If more fds arrived than maxfds, all of them are
     closed and OSError(EXFULL) is raised. (b"", []) means end of stream.
     """
-    fd = _fileno(sock)
-    addr, view = _data_buf(bufsize)
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    addr, view = s.data(bufsize)
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
     elif maxfds < 0:
         raise ValueError("negative maxfds: %d" % maxfds)
-    s = _tls
     n = s.n
     f = _lib.uds_recv_fds
     while True:
@@ -1063,7 +1065,7 @@ def recv_fd(sock: SocketLike) -> int:
 
 def peer_cred(sock: SocketLike) -> Cred:
     """The connected peer's pid, uid and gid (uds_peer_cred, SO_PEERCRED)."""
-    s = _tls
+    s = _tls.s
     if _lib.uds_peer_cred(_fileno(sock), s.credaddr) < 0:
         raise _error()
     c = s.cred
@@ -1089,7 +1091,7 @@ def set_passcred(sock: SocketLike, on: bool = True) -> None:
 
 def peer_groups(sock: SocketLike) -> List[int]:
     """The connected peer's supplementary groups (uds_peer_groups)."""
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     n = _c_size_t()
     cap = 64
     while True:
@@ -1107,7 +1109,7 @@ def peer_security(sock: SocketLike) -> str:
 
     Raises OSError(ENOPROTOOPT) where no security module provides one.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     cap = 256
     while True:
         buf = _ct.create_string_buffer(cap)
@@ -1126,12 +1128,12 @@ def send_creds(sock: SocketLike, data: BytesLike,
     cred: (pid, uid, gid), or None for the caller's own. Values the caller
     may not claim raise PermissionError.
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
-    s = _tls
+    s = _tls.s
     if cred is None:
         cp = None
     else:
@@ -1151,9 +1153,9 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
     Turns SO_PASSCRED on if it was off. A message queued before that carries
     no real credentials: Cred(0, NO_CRED_ID, NO_CRED_ID).
     """
-    fd = _fileno(sock)
-    addr, view = _data_buf(bufsize)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    addr, view = s.data(bufsize)
     f = _lib.uds_recv_creds
     while True:
         r = f(fd, addr, bufsize, s.credaddr)
@@ -1217,8 +1219,8 @@ def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
     destination (None: the connected peer). flags are passed to sendmsg(2).
     Returns the bytes sent.
     """
-    fd = _fileno(sock)
-    s = _tls
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
     keep: list = []
     m = s.msg
     _fill_msg(m, s.cred, s.addr, data, fds, cred, addr, keep)
@@ -1243,13 +1245,13 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
     on). addr is the sender ("" if unnamed). The fds are the caller's to
     close. flags are passed to recvmsg(2).
     """
-    fd = _fileno(sock)
-    addr, view = _data_buf(bufsize)
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    addr, view = s.data(bufsize)
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
     elif maxfds < 0:
         raise ValueError("negative maxfds: %d" % maxfds)
-    s = _tls
     m = s.msg
     f = _lib.uds_recvmsg
     while True:
@@ -1290,9 +1292,9 @@ def send_batch(sock: SocketLike,
     Each item is a bytes-like payload or a Message (data, fds, cred, addr).
     Returns how many messages went out (possibly fewer than given).
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     n = len(messages)
-    s = _tls
+    s = _tls.s
     _, msgs, creds, addrs = _batch_slots(s, n)
     keep: list = []
     for i, item in enumerate(messages):
@@ -1322,12 +1324,12 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     reported in its flags as for recvmsg(). Returns the messages received.
     flags are passed to recvmmsg(2) (e.g. socket.MSG_DONTWAIT).
     """
-    fd = _fileno(sock)
+    fd = sock if isinstance(sock, int) else sock.fileno()
     if n < 0 or bufsize < 0 or maxfds < 0:
         raise ValueError("negative n, bufsize or maxfds")
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
-    s = _tls
+    s = _tls.s
     _, msgs, creds, addrs = _batch_slots(s, n)
     data = (_c_char * max(1, n * bufsize))()
     fdarr = (_c_int * max(1, n * maxfds))()
