@@ -8,7 +8,7 @@
 
 .DELETE_ON_ERROR:
 .PHONY: all build header install uninstall stage check check-rust check-abi check-c \
-        check-cxx check-docs check-python check-bench demo bench bench-instr clean
+        check-cxx check-docs check-python check-bench check-sanitize demo bench bench-instr fuzz clean
 
 PREFIX      ?= /usr/local
 EXEC_PREFIX ?= $(PREFIX)
@@ -100,6 +100,17 @@ check-bench: stage
 demo: stage
 	@if [ -f c-tests/docs-demo.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-demo.sh; \
 	 else echo "demo: the documents' programs are not ported yet"; exit 1; fi
+
+# The C tests under AddressSanitizer/UBSan and under Valgrind memcheck.
+check-sanitize: stage
+	bash c-tests/run-unit.sh --sanitize
+	bash c-tests/run-unit.sh --valgrind
+
+# Coverage-guided fuzzing (cargo-fuzz, nightly toolchain): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 300
+fuzz:
+	cd fuzz && for t in addr addr_format frame; do \
+	  cargo +nightly fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 || exit 1; done
 
 bench: stage
 	. $(STAGE_ENV) && bash bench/run.sh
