@@ -557,7 +557,10 @@ def _fill_cred(c: _CCred, cred) -> None:
     c.pid, c.uid, c.gid = pid, uid, gid
 
 
-def _fds_array(fds: Iterable) -> _array:
+def _fds_array(fds: Iterable[Union[int, _HasFileno]]) -> "_array[int]":
+    """The fds as a C int array; objects with fileno() become their fd."""
+    if not isinstance(fds, (list, tuple)):
+        fds = list(fds)  # an iterator could not be read twice
     try:
         return _array("i", fds)
     except TypeError:
@@ -806,6 +809,9 @@ def unlink(sock: SocketLike) -> None:
 
     Only if the path still names the very file this socket created, so a
     newer server's socket is never removed; releases the lock file too.
+    The socket stays open. Raises OSError(EINVAL) if the library did not
+    bind it to a pathname (or it was already unlinked), FileNotFoundError
+    if the path no longer names that file (it is left alone).
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     if _lib.uds_unlink(fd) < 0:
