@@ -287,7 +287,7 @@ int uds_dial(const char *addr, int type);
  *
  * Returns 0, or -1 with errno: `EINVAL` (the library did not bind `fd` to
  * a pathname, or it was already unlinked), `ENOENT` (the path no longer
- * names that file: it is left alone), `EBADF`.
+ * names that file: it is left alone), `EBADF`, `ENOTSOCK`.
  */
 int uds_unlink(int fd);
 

@@ -39,6 +39,9 @@ struct Entry {
     fd: RawFd,
     socket: Id,
     bound: Bound,
+    /// uds_unlink has removed the file: only the path is still of use
+    /// (getsockname keeps reporting it, as the socket stays bound).
+    removed: bool,
 }
 
 static TABLE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
@@ -57,17 +60,33 @@ pub(crate) fn record(fd: RawFd, bound: Bound) {
     let Some(socket) = socket_id(fd) else { return };
     let mut t = table();
     t.retain(|e| e.fd != fd);
-    t.push(Entry { fd, socket, bound });
+    t.push(Entry { fd, socket, bound, removed: false });
 }
 
-/// Removes and returns what is recorded for `fd`, if it is still the socket
-/// that was recorded. Stale entries for the fd are dropped either way.
+/// Takes out what removing `fd`'s socket file needs (its path, identity
+/// and lock), if `fd` is still the socket that was recorded and its file
+/// was not removed yet. The entry stays, marked removed, so that
+/// [`path_of`] still knows the real path; stale entries for the fd are
+/// dropped.
 pub(crate) fn take(fd: RawFd) -> Option<Bound> {
     let id = socket_id(fd);
     let mut t = table();
     let i = t.iter().position(|e| e.fd == fd)?;
-    let e = t.swap_remove(i);
-    (Some(e.socket) == id).then_some(e.bound)
+    if Some(t[i].socket) != id {
+        t.swap_remove(i);
+        return None;
+    }
+    let e = &mut t[i];
+    if e.removed {
+        return None;
+    }
+    e.removed = true;
+    Some(Bound { path: e.bound.path.clone(), file: e.bound.file, lock: e.bound.lock.take() })
+}
+
+/// Drops whatever is recorded for `fd` (it is being closed).
+pub(crate) fn forget(fd: RawFd) {
+    table().retain(|e| e.fd != fd);
 }
 
 /// The real path `fd` was bound to, if the library bound it.
@@ -77,9 +96,11 @@ pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
     t.iter().find(|e| e.fd == fd && e.socket == id).map(|e| e.bound.path.clone())
 }
 
-/// Whether the library bound `fd` (an entry exists and matches).
+/// Whether the library bound `fd` (an entry exists and matches) and its
+/// socket file has not been removed yet.
 pub(crate) fn contains(fd: RawFd) -> bool {
-    path_of(fd).is_some()
+    let Some(id) = socket_id(fd) else { return false };
+    table().iter().any(|e| e.fd == fd && e.socket == id && !e.removed)
 }
 
 /// Drops entries whose fd no longer is the recorded socket (closed with a

@@ -21,7 +21,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 
-use crate::addr::{Addr, Address, Target};
+use crate::addr::{Addr, AddrKind, Address, Target};
 use crate::error::{err, sys_err, Result, Shown};
 use crate::place::{occupied, Place};
 use crate::registry::{self, Bound};
@@ -83,7 +83,13 @@ pub fn bind_abstract(fd: BorrowedFd<'_>, name: &[u8]) -> Result<()> {
 }
 
 /// Binds `fd` to an abstract name the kernel chooses (5 hex digits).
+/// A socket that is already bound is `EINVAL`, as for any bind (Linux
+/// itself would report success and leave the old name).
 pub fn autobind(fd: BorrowedFd<'_>) -> Result<()> {
+    let name = local_addr(fd)?;
+    if name.kind() != AddrKind::Unnamed {
+        return Err(err!(EINVAL, "autobind fd {}: already bound to {name}", fd.as_raw_fd()));
+    }
     sys::bind(fd, &sys::RawAddr::unnamed()).map_err(|e| sys_err!(e, "autobind fd {}", fd.as_raw_fd()))
 }
 
@@ -150,7 +156,11 @@ pub fn listener(addr: &[u8], ty: i32, backlog: i32, mode: i32, flags: u32) -> Re
         Address::Pathname(path) => bind_listener_path(fd.as_fd(), path, mode, flags)?,
     }
     if ty & !SOCK_NONBLOCK != SOCK_DGRAM {
-        listen(fd.as_fd(), backlog)?;
+        if let Err(e) = listen(fd.as_fd(), backlog) {
+            // Leave nothing behind: the socket file and its lock go too.
+            let _ = unlink(fd.as_fd());
+            return Err(e);
+        }
     }
     Ok(fd)
 }
@@ -168,28 +178,47 @@ fn bind_listener_path(fd: BorrowedFd<'_>, path: &[u8], mode: i32, flags: u32) ->
     } else {
         None
     };
+    match bind_and_settle(fd, &place, &target, mode, lock.is_some()) {
+        Ok(file) => {
+            registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
+            Ok(())
+        }
+        Err(e) => {
+            // A failed listener leaves no lock file behind either.
+            if let Some(lock) = lock {
+                place.release(lock);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Binds `fd` at `place` (replacing a stale socket file if `replace`: the
+/// caller holds the lock), sets the file's mode, and returns its identity.
+fn bind_and_settle(
+    fd: BorrowedFd<'_>,
+    place: &Place<'_>,
+    target: &Target,
+    mode: Option<u32>,
+    replace: bool,
+) -> Result<registry::Id> {
+    let path = place.path;
     let bind = |fd| sys::bind(fd, &target.raw);
     match bind(fd) {
         Ok(()) => {}
-        Err(EADDRINUSE) if lock.is_some() => {
+        Err(EADDRINUSE) if replace => {
             let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
-            if let Some(stale) = probe(&place, &target, ty)? {
+            if let Some(stale) = probe(place, target, ty)? {
                 place.remove_socket(Some(stale))?;
             }
             bind(fd).map_err(|e| sys_err!(e, "bind {} after removing the stale socket", Shown(path)))?;
         }
         Err(e) => return Err(sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(path))),
     }
-    let settled = place.settle(mode);
-    let file = match settled {
-        Ok(file) => file,
-        Err(e) => {
-            let _ = place.remove_socket(None);
-            return Err(e);
-        }
-    };
-    registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
-    Ok(())
+    place.settle(mode).map_err(|e| {
+        let _ = place.remove_socket(None);
+        e
+    })
 }
 
 /// Decides whether the socket file at `place` is stale: nobody accepts on
@@ -200,7 +229,11 @@ fn probe(place: &Place<'_>, target: &Target, ty: i32) -> Result<Option<registry:
     let path = place.path;
     let mut delay_ms = 1;
     let mut last = None;
-    for _ in 0..3 {
+    for attempt in 0..3 {
+        if attempt > 0 {
+            sys::pause_ms(delay_ms);
+            delay_ms *= 4;
+        }
         let st = match place.lstat() {
             Ok(st) => st,
             Err(ENOENT) => return Ok(None),
@@ -220,8 +253,6 @@ fn probe(place: &Place<'_>, target: &Target, ty: i32) -> Result<Option<registry:
             return Err(err!(EADDRINUSE, "{} keeps changing", Shown(path)));
         }
         last = Some(registry::id_of(&st));
-        sys::pause_ms(delay_ms);
-        delay_ms *= 4;
     }
     Ok(last)
 }
@@ -230,6 +261,8 @@ fn probe(place: &Place<'_>, target: &Target, ty: i32) -> Result<Option<registry:
 /// path still names that very file, and releases its lock file.
 pub fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
     let Some(bound) = registry::take(fd.as_raw_fd()) else {
+        // Say why: not open, not a socket, or not one the library bound.
+        sys::socket_type(fd).map_err(|e| sys_err!(e, "fd {}", fd.as_raw_fd()))?;
         return Err(err!(EINVAL, "fd {} was not bound to a pathname by libudsock", fd.as_raw_fd()));
     };
     let place = Place::new(&bound.path)?;
@@ -246,6 +279,7 @@ pub fn close(fd: OwnedFd) -> Result<()> {
     if registry::contains(fd.as_raw_fd()) {
         let _ = unlink(fd.as_fd());
     }
+    registry::forget(fd.as_raw_fd());
     let raw = fd.into_raw_fd();
     sys::close(raw).map_err(|e| sys_err!(e, "close fd {raw}"))
 }

@@ -210,7 +210,7 @@ pub extern "C" fn uds_dial(addr: *const c_char, r#type: c_int) -> c_int {
 ///
 /// Returns 0, or -1 with errno: `EINVAL` (the library did not bind `fd` to
 /// a pathname, or it was already unlinked), `ENOENT` (the path no longer
-/// names that file: it is left alone), `EBADF`.
+/// names that file: it is left alone), `EBADF`, `ENOTSOCK`.
 #[no_mangle]
 pub extern "C" fn uds_unlink(fd: c_int) -> c_int {
     ffi_boundary!("uds_unlink", {
