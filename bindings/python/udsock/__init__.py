@@ -45,16 +45,15 @@ Finding the library
 
 Example: pass a file descriptor to another process::
 
-    import os, socket, udsock
+    import os, udsock
     parent, child = udsock.socketpair()
-    if os.fork() == 0:
+    if os.fork() == 0:                          # the child process
         data, fds = udsock.recv_fds(child, 100, 1)
-        os.write(fds[0], b"hello from the child\\n")
+        os.write(fds[0], b"written by the child\\n")
         os._exit(0)
-    r, w = os.pipe()
-    udsock.send_fds(parent, b"take this", [w])
-    os.close(w)
-    print(os.read(r, 100))
+    r, w = os.pipe()                            # made after the fork
+    udsock.send_fds(parent, b"here is a pipe", [w])
+    print(os.read(r, 100))                      # b'written by the child\\n'
 """
 
 from __future__ import annotations
@@ -66,7 +65,6 @@ import os as _os
 import socket as _socket
 import threading as _threading
 from array import array as _array
-from enum import IntEnum as _IntEnum
 from typing import (
     Any,
     Iterable,
@@ -85,7 +83,7 @@ __all__ = [
     # library
     "version", "last_error", "library_path",
     # addresses
-    "AddrKind", "getsockname", "getpeername", "format_addr",
+    "getsockname", "getpeername", "format_addr",
     # create, bind, listen, accept, connect
     "bind", "bind_abstract", "autobind", "listen", "accept", "connect",
     "connect_abstract", "socketpair", "listener", "dial", "unlink", "close",
@@ -142,14 +140,6 @@ MSG_CRED = 4
 FRAME_MAX_DEFAULT = 1 << 20
 #: uid/gid reported for a message that carried no real credentials.
 NO_CRED_ID = 0xFFFFFFFF
-
-
-class AddrKind(_IntEnum):
-    """The kind of a Unix-domain socket address (uds_addr.kind)."""
-
-    UNNAMED = 0
-    PATHNAME = 1
-    ABSTRACT = 2
 
 
 class Cred(NamedTuple):
