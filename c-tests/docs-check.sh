@@ -29,8 +29,8 @@ DOCS_DOCUMENTS=(socket-server-v brief-my-sock unix7-seqpacket uds-listener alp-s
 # The socket names compiled into the programs whose path is fixed: relative,
 # so that the programs, run in a private directory, bind there.
 DOCS_BRIEF_SOCK=my_sock
-DOCS_BRIEF_LONG=brief-socket.long-name     # 22 bytes: more than the 14 a
-                                           # 16-byte struct sockaddr holds
+DOCS_BRIEF_LONG="brief-socket.long-name"    # 22 bytes: more than the 14 a
+                                            # 16-byte struct sockaddr holds
 DOCS_UNIX7_SOCK=9Lq7BNBnBycd6nxy.socket
 
 DOCS_STRICT=(-std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic)
@@ -165,21 +165,22 @@ docs_stop() {
     wait "$1" 2>/dev/null
 }
 
-# docs_listening PATH: is a socket listening at PATH? The file must exist
-# and /proc/net/unix must list a listening socket (flags 00010000) bound to
-# that name: the kernel lists the name as bound, which is PATH, a relative
-# name, or a /proc/self/fd/N/NAME alias for a long path, so the last
-# component is compared. Without /proc/net/unix the file alone counts.
+# docs_listening PATH [COUNT]: is a socket listening at PATH? The file must
+# exist and /proc/net/unix must list COUNT (default 1) listening sockets
+# (flags 00010000) bound to that name: the kernel lists the name as bound,
+# which is PATH, a relative name, or a /proc/self/fd/N/NAME alias for a
+# long path, so the last component is compared. Without /proc/net/unix the
+# file alone counts.
 docs_listening() {
     local path=$1 base
     [ -S "$path" ] || return 1
     [ -r /proc/net/unix ] || return 0
     base=${path##*/}
-    awk -v b="$base" 'NR > 1 && $4 == "00010000" {
+    awk -v b="$base" -v want="${2:-1}" 'NR > 1 && $4 == "00010000" {
             p = $8; n = length(b)
-            if (p == b || substr(p, length(p) - n) == "/" b) { found = 1; exit }
+            if (p == b || substr(p, length(p) - n) == "/" b) found++
         }
-        END { exit !found }' /proc/net/unix
+        END { exit !(found >= want) }' /proc/net/unix
 }
 
 # docs_wait_listening PATH PID: poll (at most 300 x 10 ms) until a socket
@@ -579,6 +580,7 @@ bug_socket_server_v_long_path() {
     fi
     [ -e "$sock" ] && { docs_notok "$name" "the original created the socket"; return; }
     out=$(docs_newdir out)
+    # shellcheck disable=SC2086
     if ! session_socket_server_v "$(B socket-server-v/ported)" "$(B socket-server-v/ported)" "$out" "$sock" ||
         ! docs_compare "$DOCS_CT/socket-server-v/expected" "$out" $DOCS_FILES; then
         docs_notok "$name" "ported, ${#sock}-byte path: $DOCS_WHY"
@@ -843,7 +845,7 @@ bug_listener_steals_live() {
         if [ $form = original ]; then
             docs_start "$run/second.txt" "$run" "$(B uds-listener/original)/listener" "$sock"; second=$DOCS_LAST_PID
             for ((st = 0; st < 300; st++)); do
-                [ -S "$sock" ] && [ "$(stat -c %i "$sock" 2>/dev/null)" != "$ino" ] && docs_listening "$sock" && break
+                [ "$(stat -c %i "$sock" 2>/dev/null)" != "$ino" ] && docs_listening "$sock" 2 && break
                 sleep 0.01
             done
         else

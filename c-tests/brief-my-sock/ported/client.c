@@ -6,8 +6,8 @@
 
 static void displayError(const char *on_what);
 
-/* SOCKET_PATH may be given with -D so that a test can run the program in a
-   private directory; the default is the document's. */
+/* Test hook: SOCKET_PATH may be given with -D so that a test can run the
+   program in a private directory; the default is the document's. */
 #ifndef SOCKET_PATH
 #define SOCKET_PATH "/tmp/my_sock"
 #endif

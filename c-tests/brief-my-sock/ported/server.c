@@ -6,8 +6,8 @@
 
 static void displayError(const char *);
 
-/* SOCKET_PATH may be given with -D so that a test can run the program in a
-   private directory; the default is the document's. */
+/* Test hook: SOCKET_PATH may be given with -D so that a test can run the
+   program in a private directory; the default is the document's. */
 #ifndef SOCKET_PATH
 #define SOCKET_PATH "/tmp/my_sock"
 #endif
@@ -15,7 +15,7 @@ const char socketPath[]  = SOCKET_PATH;  /* Socket With Absolute Pathname */
 
 int main(void) {
     int sockfd;                 /* Socket File Descriptor */
-    int connfd;                 /* Connection File Descriptor On Which We Communicate */
+    int connfd;                 /* Connection Fide Descriptor On Whch We Communicate */
 
     /* Create a AF_UNIX (aka AF_LOCAL) socket, bound to socketPath and
        listening. A socket file left from a prior run is replaced; a live
