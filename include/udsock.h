@@ -200,9 +200,10 @@ int uds_listen(int fd, int backlog);
  * Accepts a connection on `listener`. `flags` is 0 or `SOCK_NONBLOCK`
  * (for the new socket); the new fd is close-on-exec.
  *
- * A signal that interrupts the wait makes it return -1 with `EINTR` (it
- * is not restarted, whatever `SA_RESTART` says), so a server's signal
- * handler can stop it.
+ * A signal that interrupts the wait makes it return -1 with `EINTR`: the
+ * library never retries it, so a server's signal handler can stop it.
+ * Install that handler without `SA_RESTART` (sigaction(2); signal(3) in
+ * glibc sets it): with it, the kernel itself restarts the wait.
  *
  * Returns the connected fd, or -1 with errno: `EINTR`, `EAGAIN` (a
  * non-blocking listener with nothing pending), `EINVAL` (not listening, or
@@ -354,7 +355,7 @@ ssize_t uds_recv_exact(int fd, void *buf, size_t len);
  * unread bytes; on a datagram socket, the size of the next datagram.
  *
  * Returns the count, or -1 with errno: `EINVAL` (a listening socket),
- * `EBADF`, `ENOTTY` (not a socket).
+ * `EBADF`, `ENOTSOCK` (not a socket: a file or a pipe is not asked).
  */
 int uds_pending(int fd);
 
@@ -416,7 +417,8 @@ int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
  * return the same count.
  *
  * Returns the count (0 or more), or -1 with errno: `EINVAL` (malformed
- * variables), `EBADF` (a listed fd is not open).
+ * `LISTEN_PID` or `LISTEN_FDS`; as with sd_listen_fds, `LISTEN_FDNAMES`
+ * is not looked at), `EBADF` (a listed fd is not open).
  */
 int uds_listen_fds(int unset_environment);
 
@@ -426,7 +428,8 @@ int uds_listen_fds(int unset_environment);
  * Works after `uds_listen_fds(1)` unset the variables.
  *
  * Returns the fd, or -1 with errno: `ENOENT` (no fd has that name, or none
- * were passed), `EINVAL` (`name` NULL, malformed variables).
+ * were passed), `EINVAL` (`name` NULL, malformed variables, or a
+ * `LISTEN_FDNAMES` without exactly one name per fd).
  */
 int uds_listen_fd_by_name(const char *name);
 

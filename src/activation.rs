@@ -22,8 +22,10 @@ pub const LISTEN_FDS_START: i32 = 3;
 struct Passed {
     /// How many fds were passed to this process (0 if none, or for another pid).
     count: i32,
-    /// Their names, from LISTEN_FDNAMES ("unknown" where none was given).
-    names: Vec<Vec<u8>>,
+    /// Their names, from LISTEN_FDNAMES ("unknown" where none was given),
+    /// or why LISTEN_FDNAMES cannot be used. As in sd_listen_fds, a bad
+    /// LISTEN_FDNAMES fails only the lookups by name, never the count.
+    names: std::result::Result<Vec<Vec<u8>>, String>,
 }
 
 static PASSED: OnceLock<std::result::Result<Passed, (i32, String)>> = OnceLock::new();
@@ -34,7 +36,7 @@ fn var(name: &str) -> Option<OsString> {
 
 fn read_environment() -> std::result::Result<Passed, (i32, String)> {
     use std::os::unix::ffi::OsStrExt;
-    let none = Passed { count: 0, names: Vec::new() };
+    let none = Passed { count: 0, names: Ok(Vec::new()) };
     let Some(pid) = var("LISTEN_PID") else { return Ok(none) };
     let pid: i32 = pid
         .to_str()
@@ -50,17 +52,17 @@ fn read_environment() -> std::result::Result<Passed, (i32, String)> {
         .and_then(|s| s.parse().ok())
         .filter(|&n: &i32| n >= 0 && n <= i32::MAX - LISTEN_FDS_START)
         .ok_or_else(|| (EINVAL, format!("LISTEN_FDS={} is not a count", Shown(fds.as_bytes()))))?;
-    let mut names: Vec<Vec<u8>> = match var("LISTEN_FDNAMES") {
-        Some(v) => v.as_bytes().split(|&b| b == b':').map(<[u8]>::to_vec).collect(),
-        None => Vec::new(),
+    let names = match var("LISTEN_FDNAMES") {
+        Some(v) => {
+            let names: Vec<Vec<u8>> = v.as_bytes().split(|&b| b == b':').map(<[u8]>::to_vec).collect();
+            if names.len() == count as usize {
+                Ok(names)
+            } else {
+                Err(format!("LISTEN_FDNAMES has {} names for LISTEN_FDS={count}", names.len()))
+            }
+        }
+        None => Ok(vec![b"unknown".to_vec(); count as usize]),
     };
-    if var("LISTEN_FDNAMES").is_some() && names.len() != count as usize {
-        return Err((
-            EINVAL,
-            format!("LISTEN_FDNAMES has {} names for LISTEN_FDS={count}", names.len()),
-        ));
-    }
-    names.resize(count as usize, b"unknown".to_vec());
     for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
         sys::set_cloexec(fd).map_err(|e| (e, format!("fd {fd} from LISTEN_FDS={count} is not open")))?;
     }
@@ -95,7 +97,8 @@ pub fn listen_fds(unset_environment: bool) -> Result<i32> {
 /// The fd passed under `name` (LISTEN_FDNAMES); `ENOENT` if none is.
 pub fn listen_fd_by_name(name: &[u8]) -> Result<i32> {
     let p = passed()?;
-    p.names
+    let names = p.names.as_ref().map_err(|text| err!(EINVAL, "{text}"))?;
+    names
         .iter()
         .position(|n| n == name)
         .map(|i| LISTEN_FDS_START + i as i32)

@@ -36,10 +36,7 @@ pub enum Frame {
 /// Sends `buf` as one frame: one `sendmsg` of the length and the bytes
 /// (more only if the kernel takes part of it). Over `u32::MAX`: `EMSGSIZE`.
 pub fn send_frame(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<()> {
-    let Ok(len) = u32::try_from(buf.len()) else {
-        return Err(err!(EMSGSIZE, "frame of {} bytes: the length prefix holds at most 4294967295", buf.len()));
-    };
-    let header = len.to_ne_bytes();
+    let header = frame_len(buf.len())?.to_ne_bytes();
     let total = header.len() + buf.len();
     let mut sent = 0;
     while sent < total {
@@ -58,6 +55,12 @@ pub fn send_frame(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The length prefix for a frame of `len` bytes; over `u32::MAX`: `EMSGSIZE`.
+pub(crate) fn frame_len(len: usize) -> Result<u32> {
+    u32::try_from(len)
+        .map_err(|_| err!(EMSGSIZE, "frame of {len} bytes: the length prefix holds at most 4294967295"))
 }
 
 /// Receives one frame into `buf`.

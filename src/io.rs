@@ -115,8 +115,10 @@ pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
-/// Bytes waiting to be read (`SIOCINQ`).
+/// Bytes waiting to be read (`SIOCINQ`). Only a socket is asked: the same
+/// ioctl would answer for a file or a pipe, which is `ENOTSOCK` here.
 pub fn pending(fd: BorrowedFd<'_>) -> Result<usize> {
+    sys::socket_type(fd).map_err(|e| sys_err!(e, "SIOCINQ on fd {}", fd.as_raw_fd()))?;
     sys::pending(fd).map(|n| n as usize).map_err(|e| sys_err!(e, "SIOCINQ on fd {}", fd.as_raw_fd()))
 }
 

@@ -80,7 +80,7 @@ impl<'p> Place<'p> {
             return Err(err!(EEXIST, "{} was replaced by something that is not a socket", Shown(self.path)));
         }
         if let Some(mode) = mode {
-            chmod_inode(&inode, mode).map_err(|e| sys_err!(e, "chmod {:o} {}", mode, Shown(self.path)))?;
+            chmod_inode(&inode, mode).map_err(|e| sys_err!(e, "chmod 0{:o} {}", mode, Shown(self.path)))?;
         }
         Ok(id_of(&st))
     }

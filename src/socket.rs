@@ -145,7 +145,12 @@ pub fn dial(addr: &[u8], ty: i32) -> Result<OwnedFd> {
 pub fn listener(addr: &[u8], ty: i32, backlog: i32, mode: i32, flags: u32) -> Result<OwnedFd> {
     check_type(ty)?;
     if !(-1..=0o7777).contains(&mode) {
-        return Err(err!(EINVAL, "mode {mode:#o} is not -1 or permission bits (0..07777)"));
+        // As C writes it: 010000 or -2 (not Rust's 0o10000 or 0o37777777776).
+        return Err(if mode < 0 {
+            err!(EINVAL, "mode {mode} is not -1 or permission bits (0 to 07777)")
+        } else {
+            err!(EINVAL, "mode 0{mode:o} is not -1 or permission bits (0 to 07777)")
+        });
     }
     if flags & !REPLACE_STALE != 0 {
         return Err(err!(EINVAL, "flags {flags:#x}: only UDS_REPLACE_STALE is defined"));
@@ -170,7 +175,7 @@ fn bind_listener_path(fd: BorrowedFd<'_>, path: &[u8], mode: i32, flags: u32) ->
     let place = Place::new(path)?;
     let mode = u32::try_from(mode).ok();
     if let Some(m) = mode {
-        sys::fchmod(fd, m).map_err(|e| sys_err!(e, "fchmod {m:#o} of the unbound socket"))?;
+        sys::fchmod(fd, m).map_err(|e| sys_err!(e, "fchmod 0{m:o} of the unbound socket"))?;
     }
     let lock = if flags & REPLACE_STALE != 0 {
         registry::purge_stale();

@@ -22,7 +22,8 @@ pub const UDS_LISTEN_FDS_START: i32 = 3;
 /// return the same count.
 ///
 /// Returns the count (0 or more), or -1 with errno: `EINVAL` (malformed
-/// variables), `EBADF` (a listed fd is not open).
+/// `LISTEN_PID` or `LISTEN_FDS`; as with sd_listen_fds, `LISTEN_FDNAMES`
+/// is not looked at), `EBADF` (a listed fd is not open).
 #[no_mangle]
 pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
     ffi_boundary!("uds_listen_fds", { activation::listen_fds(unset_environment != 0) })
@@ -33,7 +34,8 @@ pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
 /// Works after `uds_listen_fds(1)` unset the variables.
 ///
 /// Returns the fd, or -1 with errno: `ENOENT` (no fd has that name, or none
-/// were passed), `EINVAL` (`name` NULL, malformed variables).
+/// were passed), `EINVAL` (`name` NULL, malformed variables, or a
+/// `LISTEN_FDNAMES` without exactly one name per fd).
 #[no_mangle]
 pub extern "C" fn uds_listen_fd_by_name(name: *const c_char) -> c_int {
     ffi_boundary!("uds_listen_fd_by_name", { activation::listen_fd_by_name(str_arg(name, "name")?) })

@@ -69,7 +69,7 @@ pub extern "C" fn uds_recv_exact(fd: c_int, buf: *mut c_void, len: usize) -> lib
 /// unread bytes; on a datagram socket, the size of the next datagram.
 ///
 /// Returns the count, or -1 with errno: `EINVAL` (a listening socket),
-/// `EBADF`, `ENOTTY` (not a socket).
+/// `EBADF`, `ENOTSOCK` (not a socket: a file or a pipe is not asked).
 #[no_mangle]
 pub extern "C" fn uds_pending(fd: c_int) -> c_int {
     ffi_boundary!("uds_pending", { Ok(io::pending(fd_arg(fd)?)? as c_int) })

@@ -18,6 +18,8 @@ use crate::sys::EMSGSIZE;
 pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c_int {
     ffi_boundary!("uds_send_frame", {
         let fd = fd_arg(fd)?;
+        // Before the buffer is made a slice: `len` may not be its real size.
+        frame::frame_len(len)?;
         frame::send_frame(fd, bytes_arg(buf, len, "buf")?)?;
         Ok(0)
     })

@@ -92,9 +92,10 @@ pub extern "C" fn uds_listen(fd: c_int, backlog: c_int) -> c_int {
 /// Accepts a connection on `listener`. `flags` is 0 or `SOCK_NONBLOCK`
 /// (for the new socket); the new fd is close-on-exec.
 ///
-/// A signal that interrupts the wait makes it return -1 with `EINTR` (it
-/// is not restarted, whatever `SA_RESTART` says), so a server's signal
-/// handler can stop it.
+/// A signal that interrupts the wait makes it return -1 with `EINTR`: the
+/// library never retries it, so a server's signal handler can stop it.
+/// Install that handler without `SA_RESTART` (sigaction(2); signal(3) in
+/// glibc sets it): with it, the kernel itself restarts the wait.
 ///
 /// Returns the connected fd, or -1 with errno: `EINTR`, `EAGAIN` (a
 /// non-blocking listener with nothing pending), `EINVAL` (not listening, or
