@@ -8,10 +8,8 @@
    error path, with no descriptor left behind. */
 #define _GNU_SOURCE
 #include <limits.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <udsock.h>
 #include "check.h"
 #include "util.h"
@@ -203,48 +201,25 @@ static void on_signal(int sig) {
 }
 
 /* A signal handled without SA_RESTART stops a blocking uds_accept with
-   EINTR. The signal comes from a child after a pipe handshake; as the child
-   cannot know when the parent is blocked, it signals again every few
-   milliseconds until the parent, back from uds_accept, closes the pipe. */
+   EINTR (sent repeatedly by a child, as nobody can tell when exactly the
+   parent starts to block). */
 static void test_accept_eintr(void) {
-    struct sigaction sa, old;
-    int srv, p[2], r, status;
+    struct sigaction old;
+    int srv, r, stop;
     char path[80];
     pid_t child;
 
     snprintf(path, sizeof path, "%s/eintr.sock", dir);
     srv = uds_listener(path, SOCK_STREAM, 0, -1, 0);
     CHECK(srv >= 0);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART */
-    sigemptyset(&sa.sa_mask);
-    CHECK(sigaction(SIGUSR1, &sa, &old) == 0);
-    CHECK(pipe(p) == 0);
-    child = fork();
-    if (child == 0) {
-        char c;
-        pid_t parent = getppid();
-        close(p[1]);
-        if (read(p[0], &c, 1) != 1)
-            _exit(1);
-        for (;;) {
-            fd_set set;
-            struct timeval tv = {0, 2000};
-            kill(parent, SIGUSR1);
-            FD_ZERO(&set);
-            FD_SET(p[0], &set);
-            if (select(p[0] + 1, &set, NULL, NULL, &tv) > 0)
-                _exit(0); /* EOF: the parent is done */
-        }
-    }
-    close(p[0]);
-    CHECK(write(p[1], "g", 1) == 1);
+    CHECK(catch_signal(SIGUSR1, on_signal, &old) == 0);
+    child = start_signaller(SIGUSR1, &stop);
+    CHECK(child > 0);
     errno = 0;
     r = uds_accept(srv, 0);
     CHECK(r == -1 && errno == EINTR && got_signal);
     CHECK(strncmp(uds_last_error(), "uds_accept: ", 12) == 0);
-    close(p[1]);
-    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(stop_signaller(child, stop) == 0);
     CHECK(sigaction(SIGUSR1, &old, NULL) == 0);
     CHECK(uds_close(srv) == 0 && !exists(path));
 }

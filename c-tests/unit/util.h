@@ -10,10 +10,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The pathname lengths the calls that take a path are tested with: a
@@ -123,6 +127,94 @@ static inline int exists(const char *path) {
 static inline int is_socket_file(const char *path) {
     struct stat st;
     return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* A child that sends `sig` to this process every 2 ms until stop_signaller:
+   a way to interrupt a call that blocks, without knowing when exactly it
+   starts to block. The first signal goes after a pipe handshake (the child
+   is running); the stop is the pipe closing. Returns the child's pid and
+   stores the pipe's write end in *stop, or -1. */
+static inline pid_t start_signaller(int sig, int *stop) {
+    int p[2];
+    pid_t child, parent = getpid();
+    char c;
+
+    if (pipe(p) != 0)
+        return -1;
+    child = fork();
+    if (child == 0) {
+        struct pollfd pf;
+        close(p[1]);
+        pf.fd = p[0];
+        pf.events = POLLIN;
+        if (read(p[0], &c, 1) != 1)
+            _exit(1);
+        for (;;) {
+            kill(parent, sig);
+            if (poll(&pf, 1, 2) != 0)
+                _exit(0); /* EOF: stopped */
+        }
+    }
+    close(p[0]);
+    if (child < 0 || write(p[1], "g", 1) != 1) {
+        close(p[1]);
+        return -1;
+    }
+    *stop = p[1];
+    return child;
+}
+
+/* Stops the signaller and reaps it. Returns 0 when it exited cleanly. */
+static inline int stop_signaller(pid_t child, int stop) {
+    int status;
+    close(stop);
+    if (waitpid(child, &status, 0) != child)
+        return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Waits (spinning, never sleeping) until process `pid` is asleep: blocked
+   in a system call, which for a test that has nothing else to wait on
+   means the call under test. Returns 0, or -1 if it is gone. */
+static inline int wait_asleep(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (;;) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+        char *p;
+        if (fd < 0)
+            return -1;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            return -1;
+        buf[n] = '\0';
+        p = strrchr(buf, ')'); /* the name in parentheses may hold anything */
+        if (p && p[1] == ' ' && p[2] == 'S')
+            return 0;
+        sched_yield();
+    }
+}
+
+/* For a child: waits until process `pid` is asleep, sends it `sig`, then
+   waits for the handler there to write a byte to the pipe whose read end
+   is `note`: the signal was delivered while the call was blocked.
+   Returns 0, or -1. */
+static inline int interrupt_asleep(pid_t pid, int sig, int note) {
+    char c;
+    if (wait_asleep(pid) != 0 || kill(pid, sig) != 0)
+        return -1;
+    return read(note, &c, 1) == 1 ? 0 : -1;
+}
+
+/* Installs `handler` for `sig` without SA_RESTART, saving the old action. */
+static inline int catch_signal(int sig, void (*handler)(int), struct sigaction *old) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, old);
 }
 
 #endif
