@@ -122,20 +122,22 @@ impl<'p> Place<'p> {
     }
 
     /// Removes the socket file at the name, but only if it is a socket and,
-    /// with `expect`, exactly that inode.
+    /// with `expect`, exactly that inode: anything else there (another
+    /// socket, a file, a symlink) means the name no longer names that
+    /// file, `ENOENT`; without `expect`, a non-socket is `ENOTSOCK`.
     ///
     /// The name is first renamed to a private one in the same directory and
     /// checked there, so that a file or symlink swapped in after the check
     /// is put back, never removed.
     pub fn remove_socket(&self, expect: Option<Id>) -> Result<()> {
         let st = self.lstat().map_err(|e| sys_err!(e, "lstat {}", Shown(self.path)))?;
+        let found = id_of(&st);
+        if expect.is_some_and(|id| id != found || !sys::is_socket(&st)) {
+            return Err(err!(ENOENT, "{} no longer names the socket file this socket created", Shown(self.path)));
+        }
         if !sys::is_socket(&st) {
             let what = if sys::is_symlink(&st) { "a symlink" } else { "not a socket" };
             return Err(err!(ENOTSOCK, "{} is {what}: only socket files are removed", Shown(self.path)));
-        }
-        let found = id_of(&st);
-        if expect.is_some_and(|id| id != found) {
-            return Err(err!(ENOENT, "{} no longer names the socket file this socket created", Shown(self.path)));
         }
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let mut tag = [0u8; 24];
