@@ -89,11 +89,13 @@ pub(crate) fn forget(fd: RawFd) {
     table().retain(|e| e.fd != fd);
 }
 
-/// The real path `fd` was bound to, if the library bound it.
+/// The real path the socket `fd` refers to was bound to, if the library
+/// bound it: looked up by the socket itself, so a dup(2) of the fd the
+/// library bound reports the same path.
 pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
     let id = socket_id(fd)?;
     let t = table();
-    t.iter().find(|e| e.fd == fd && e.socket == id).map(|e| e.bound.path.clone())
+    t.iter().find(|e| e.socket == id).map(|e| e.bound.path.clone())
 }
 
 /// Whether the library bound `fd` (an entry exists and matches) and its
