@@ -49,6 +49,14 @@ static void test_length(size_t len) {
     CHECK(uds_getsockname(fd, &a) == 0 && a.kind == UDS_ADDR_PATHNAME && a.len == len &&
           memcmp(a.name, path, len < 108 ? len : 108) == 0);
     round_trip(fd, path);
+    /* A dup is the same socket: the same real path; closing it removes
+       nothing. */
+    {
+        int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        memset(&a, 0, sizeof a);
+        CHECK(uds_getsockname(d, &a) == 0 && a.len == len && memcmp(a.name, path, len < 108 ? len : 108) == 0);
+        CHECK(uds_close(d) == 0 && is_socket_file(path));
+    }
     /* uds_unlink removes the file and leaves the socket open. */
     CHECK(uds_unlink(fd) == 0);
     CHECK(!exists(path));
