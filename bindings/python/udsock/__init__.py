@@ -207,6 +207,13 @@ _ADDR_NAME_MAX = 108  # bytes of a pathname a uds_addr holds
 _ABSTRACT_MAX = 107
 
 # name: (restype, argtypes). Declared once; resolved on first use.
+#
+# The data paths (argtypes None) are called without argtypes: ctypes then
+# converts nothing itself, which saves about a third of a microsecond per
+# call. Their callers pass only C-typed values: a Python int only where C
+# takes an int, bytes or a ctypes object (array, pointer, byref) for a
+# pointer, and a c_size_t object for a size_t.
+_RAW = None
 _PROTOS = {
     "uds_socket": (_c_int, (_c_int,)),
     "uds_bind": (_c_int, (_c_int, _c_char_p)),
@@ -225,17 +232,27 @@ _PROTOS = {
     "uds_getsockname": (_c_int, (_c_int, _vp)),
     "uds_getpeername": (_c_int, (_c_int, _vp)),
     "uds_addr_format": (_c_int, (_vp, _vp, _c_size_t)),
-    "uds_send": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_int)),
-    "uds_recv": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_int)),
-    "uds_send_all": (_c_int, (_c_int, _vp, _c_size_t)),
-    "uds_recv_exact": (_c_ssize_t, (_c_int, _vp, _c_size_t)),
+    # (int fd, const void *buf, size_t len, int flags)
+    "uds_send": (_c_ssize_t, _RAW),
+    # (int fd, void *buf, size_t len, int flags)
+    "uds_recv": (_c_ssize_t, _RAW),
+    # (int fd, const void *buf, size_t len)
+    "uds_send_all": (_c_int, _RAW),
+    # (int fd, void *buf, size_t len)
+    "uds_recv_exact": (_c_ssize_t, _RAW),
     "uds_pending": (_c_int, (_c_int,)),
-    "uds_sendto": (_c_ssize_t, (_c_int, _vp, _c_size_t, _c_char_p)),
-    "uds_recvfrom": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
-    "uds_send_frame": (_c_int, (_c_int, _vp, _c_size_t)),
-    "uds_recv_frame": (_c_int, (_c_int, _vp, _c_size_t, _vp)),
-    "uds_send_fds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp, _c_size_t)),
-    "uds_recv_fds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp, _vp)),
+    # (int fd, const void *buf, size_t len, const char *addr)
+    "uds_sendto": (_c_ssize_t, _RAW),
+    # (int fd, void *buf, size_t len, uds_addr *from)
+    "uds_recvfrom": (_c_ssize_t, _RAW),
+    # (int fd, const void *buf, size_t len)
+    "uds_send_frame": (_c_int, _RAW),
+    # (int fd, void *buf, size_t cap, size_t *len_out)
+    "uds_recv_frame": (_c_int, _RAW),
+    # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+    "uds_send_fds": (_c_ssize_t, _RAW),
+    # (int sock, void *buf, size_t len, int *fds, size_t *nfds)
+    "uds_recv_fds": (_c_ssize_t, _RAW),
     "uds_send_fd": (_c_int, (_c_int, _c_int)),
     "uds_recv_fd": (_c_int, (_c_int,)),
     "uds_peer_cred": (_c_int, (_c_int, _vp)),
@@ -243,10 +260,14 @@ _PROTOS = {
     "uds_set_passcred": (_c_int, (_c_int, _c_int)),
     "uds_peer_groups": (_c_int, (_c_int, _vp, _vp)),
     "uds_peer_security": (_c_int, (_c_int, _vp, _c_size_t)),
-    "uds_send_creds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
-    "uds_recv_creds": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
-    "uds_sendmsg": (_c_ssize_t, (_c_int, _vp, _c_int)),
-    "uds_recvmsg": (_c_ssize_t, (_c_int, _vp, _c_int)),
+    # (int sock, const void *buf, size_t len, const uds_cred *cred)
+    "uds_send_creds": (_c_ssize_t, _RAW),
+    # (int sock, void *buf, size_t len, uds_cred *out)
+    "uds_recv_creds": (_c_ssize_t, _RAW),
+    # (int sock, const uds_msg *m, int flags)
+    "uds_sendmsg": (_c_ssize_t, _RAW),
+    # (int sock, uds_msg *m, int flags)
+    "uds_recvmsg": (_c_ssize_t, _RAW),
     "uds_send_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
     "uds_recv_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
     "uds_listen_fds": (_c_int, (_c_int,)),
@@ -326,7 +347,9 @@ class _Lib:
                     "%s is not in the loaded libudsock (%s); it needs a newer "
                     "version of the library" % (name, path))
         else:
-            fn.restype, fn.argtypes = proto[0], list(proto[1])
+            fn.restype = proto[0]
+            if proto[1] is not None:
+                fn.argtypes = list(proto[1])
         # Cache: later lookups are plain instance-attribute reads.
         setattr(self, name, fn)
         return fn
@@ -360,45 +383,67 @@ _SCRATCH_KEEP = 1 << 20          # largest data buffer kept between calls
 
 
 class _Scratch:
-    """One thread's receive buffer, fd array, counters and structs."""
+    """One thread's receive buffer, fd arrays, size_t cells and structs.
 
-    __slots__ = ("buf", "bufsize", "bufaddr", "view", "fds", "fdsaddr", "n",
-                 "naddr", "cred", "credaddr", "addr", "addraddr", "msg",
-                 "msgaddr", "batch")
+    The address-taking C arguments are made once here: ctypes objects are
+    passed as they are, and the *addr ints serve the struct fields.
+    """
+
+    __slots__ = ("buf", "bufsize", "view", "fds", "fdsaddr", "sfds", "n",
+                 "nptr", "z1", "z2", "cred", "credp", "credaddr", "addr",
+                 "addrp", "addraddr", "msg", "msgp", "batch")
 
     def __init__(self) -> None:
         self._set_buf((_c_char * _SCRATCH_BYTES)())
-        self.fds = (_c_int * MAX_FDS)()
+        self.fds = (_c_int * MAX_FDS)()       # fds received
         self.fdsaddr = _addressof(self.fds)
-        self.n = _c_size_t()
-        self.naddr = _addressof(self.n)
+        self.sfds = (_c_int * MAX_FDS)()      # fds to send
+        self.n = _c_size_t()                  # an in/out size_t
+        self.nptr = _ct.pointer(self.n)
+        self.z1 = _c_size_t()                 # size_t arguments
+        self.z2 = _c_size_t()
         self.cred = _CCred()
+        self.credp = _ct.pointer(self.cred)
         self.credaddr = _addressof(self.cred)
         self.addr = _Addr()
+        self.addrp = _ct.pointer(self.addr)
         self.addraddr = _addressof(self.addr)
         self.msg = _Msg()
-        self.msgaddr = _addressof(self.msg)
+        self.msgp = _ct.pointer(self.msg)
         # (capacity, msgs, creds, addrs) for batches, made on first use
         self.batch: Optional[Tuple[int, Any, Any, Any]] = None
 
     def _set_buf(self, buf: Any) -> None:
         self.buf = buf
         self.bufsize = len(buf)
-        self.bufaddr = _addressof(buf)
         self.view = memoryview(buf).cast("B")
 
-    def data(self, n: int) -> Tuple[int, memoryview]:
-        """(address, memoryview) of a receive buffer of at least n bytes."""
+    def data(self, n: int) -> Tuple[Any, memoryview]:
+        """(ctypes array, memoryview) of a receive buffer of >= n bytes."""
         if 0 <= n <= self.bufsize:
-            return self.bufaddr, self.view
+            return self.buf, self.view
         if n < 0:
             raise ValueError("negative buffer size: %d" % n)
         buf = (_c_char * n)()
         if n <= _SCRATCH_KEEP:
             self._set_buf(buf)
-            return self.bufaddr, self.view
-        view = memoryview(buf).cast("B")  # keeps buf alive
-        return _addressof(buf), view
+        return buf, memoryview(buf).cast("B")
+
+    def put_fds(self, fds: Iterable[Union[int, _HasFileno]]) -> int:
+        """Copy fds into sfds; return how many there are.
+
+        More than MAX_FDS are not copied: the library refuses that count
+        (EINVAL) without reading the array.
+        """
+        if not isinstance(fds, (list, tuple)):
+            fds = list(fds)  # an iterator could not be read twice
+        k = len(fds)
+        if k <= MAX_FDS:
+            try:
+                self.sfds[:k] = fds  # type: ignore[assignment]
+            except TypeError:
+                self.sfds[:k] = [_fileno(f) for f in fds]
+        return k
 
 
 class _PerThread(_threading.local):
@@ -458,7 +503,8 @@ def _sotype(fd: int) -> int:
 
 
 def _send_buf(data: BytesLike):
-    """(pointer for a c_void_p argument, length) of a bytes-like object."""
+    """(pointer argument, length) of a bytes-like object: bytes as they are,
+    a writable buffer by reference, anything else as a bytes copy."""
     if data.__class__ is bytes:
         return data, len(data)
     mv = memoryview(data)
@@ -847,13 +893,14 @@ def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
     Never raises SIGPIPE: a closed peer gives BrokenPipeError.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
+    z = _tls.s.z1
     if data.__class__ is bytes:
-        n = len(data)
+        z.value = len(data)
     else:
-        data, n = _send_buf(data)
+        data, z.value = _send_buf(data)
     f = _lib.uds_send
     while True:
-        r = f(fd, data, n, flags)
+        r = f(fd, data, z, flags)
         if r >= 0:
             return r
         _check_retry()
@@ -862,10 +909,17 @@ def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
 def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
     """Receive up to bufsize bytes (uds_recv); b"" at end of stream."""
     fd = sock if isinstance(sock, int) else sock.fileno()
-    addr, view = _tls.s.data(bufsize)
+    s = _tls.s
+    if 0 <= bufsize <= s.bufsize:  # s.data(), inline
+        buf = s.buf
+        view = s.view
+    else:
+        buf, view = s.data(bufsize)
+    z = s.z1
     f = _lib.uds_recv
     while True:
-        r = f(fd, addr, bufsize, flags)
+        z.value = bufsize
+        r = f(fd, buf, z, flags)
         if r >= 0:
             return view[:r].tobytes()
         _check_retry()
@@ -874,12 +928,16 @@ def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
 def send_all(sock: SocketLike, data: BytesLike) -> None:
     """Send all of data (uds_send_all), continuing after partial sends."""
     fd = sock if isinstance(sock, int) else sock.fileno()
+    z = _tls.s.z1
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
     f = _lib.uds_send_all
-    while f(fd, data, n) < 0:
+    while True:
+        z.value = n
+        if f(fd, data, z) >= 0:
+            return
         _check_retry()
 
 
@@ -890,10 +948,13 @@ def recv_exact(sock: SocketLike, n: int) -> bytes:
     ConnectionResetError if the stream ended part-way.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
-    addr, view = _tls.s.data(n)
+    s = _tls.s
+    buf, view = s.data(n)
+    z = s.z1
     f = _lib.uds_recv_exact
     while True:
-        r = f(fd, addr, n)
+        z.value = n
+        r = f(fd, buf, z)
         if r >= 0:
             return view[:r].tobytes()
         _check_retry()
@@ -918,13 +979,15 @@ def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
         if not b.startswith(b"@"):
             raise _einval("sendto", "path %r contains a NUL byte" % (b,))
         return sendmsg(fd, data, addr=b)
+    z = _tls.s.z1
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
     f = _lib.uds_sendto
     while True:
-        r = f(fd, data, n, b)
+        z.value = n
+        r = f(fd, data, z, b)
         if r >= 0:
             return r
         _check_retry()
@@ -934,10 +997,12 @@ def recvfrom(sock: SocketLike, bufsize: int) -> Tuple[bytes, str]:
     """Receive a datagram (uds_recvfrom): (data, sender address or "")."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    addr, view = s.data(bufsize)
+    buf, view = s.data(bufsize)
+    z = s.z1
     f = _lib.uds_recvfrom
     while True:
-        r = f(fd, addr, bufsize, s.addraddr)
+        z.value = bufsize
+        r = f(fd, buf, z, s.addrp)
         if r >= 0:
             return view[:r].tobytes(), _addr_str(s.addr, s.addraddr)
         _check_retry()
@@ -953,12 +1018,16 @@ def send_frame(sock: SocketLike, data: BytesLike) -> None:
     Wire format: a 4-byte native-endian length, then the bytes.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
+    z = _tls.s.z1
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
     f = _lib.uds_send_frame
-    while f(fd, data, n) < 0:
+    while True:
+        z.value = n
+        if f(fd, data, z) >= 0:
+            return
         _check_retry()
 
 
@@ -972,10 +1041,12 @@ def recv_frame(sock: SocketLike,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    addr, view = s.data(maxsize)
+    buf, view = s.data(maxsize)
+    z = s.z1
     f = _lib.uds_recv_frame
     while True:
-        r = f(fd, addr, maxsize, s.naddr)
+        z.value = maxsize
+        r = f(fd, buf, z, s.nptr)
         if r > 0:
             return view[:s.n.value].tobytes()
         if r == 0:
@@ -987,7 +1058,8 @@ def recv_frame(sock: SocketLike,
 # File descriptors and credentials
 
 
-def send_fds(sock: SocketLike, data: BytesLike, fds: Iterable[int]) -> int:
+def send_fds(sock: SocketLike, data: BytesLike,
+             fds: Iterable[Union[int, _HasFileno]]) -> int:
     """Send data with file descriptors (uds_send_fds, SCM_RIGHTS).
 
     fds: 1..MAX_FDS ints (or objects with fileno()); they stay open here.
@@ -995,14 +1067,28 @@ def send_fds(sock: SocketLike, data: BytesLike, fds: Iterable[int]) -> int:
     Returns the bytes sent.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    z = s.z1
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
-    a = _fds_array(fds)
+    nf = s.z2
+    c = fds.__class__
+    if c is list or c is tuple:  # the usual case, inline
+        k = len(fds)  # type: ignore[arg-type]
+        if k <= MAX_FDS:
+            try:
+                s.sfds[:k] = fds  # type: ignore[call-overload]
+            except TypeError:
+                k = s.put_fds(fds)
+    else:
+        k = s.put_fds(fds)
     f = _lib.uds_send_fds
     while True:
-        r = f(fd, data, n, a.buffer_info()[0], len(a))
+        z.value = n
+        nf.value = k
+        r = f(fd, data, z, s.sfds, nf)
         if r >= 0:
             return r
         _check_retry()
@@ -1018,16 +1104,22 @@ def recv_fds(sock: SocketLike, bufsize: int,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    addr, view = s.data(bufsize)
+    if 0 <= bufsize <= s.bufsize:  # s.data(), inline
+        buf = s.buf
+        view = s.view
+    else:
+        buf, view = s.data(bufsize)
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
     elif maxfds < 0:
         raise ValueError("negative maxfds: %d" % maxfds)
+    z = s.z1
     n = s.n
     f = _lib.uds_recv_fds
     while True:
+        z.value = bufsize
         n.value = maxfds
-        r = f(fd, addr, bufsize, s.fdsaddr, s.naddr)
+        r = f(fd, buf, z, s.fds, s.nptr)
         if r >= 0:
             k = n.value
             return view[:r].tobytes(), (s.fds[:k] if k else [])
@@ -1125,19 +1217,21 @@ def send_creds(sock: SocketLike, data: BytesLike,
     may not claim raise PermissionError.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    z = s.z1
     if data.__class__ is bytes:
         n = len(data)
     else:
         data, n = _send_buf(data)
-    s = _tls.s
     if cred is None:
         cp = None
     else:
         _fill_cred(s.cred, cred)
-        cp = s.credaddr
+        cp = s.credp
     f = _lib.uds_send_creds
     while True:
-        r = f(fd, data, n, cp)
+        z.value = n
+        r = f(fd, data, z, cp)
         if r >= 0:
             return r
         _check_retry()
@@ -1151,10 +1245,12 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    addr, view = s.data(bufsize)
+    buf, view = s.data(bufsize)
+    z = s.z1
     f = _lib.uds_recv_creds
     while True:
-        r = f(fd, addr, bufsize, s.credaddr)
+        z.value = bufsize
+        r = f(fd, buf, z, s.credp)
         if r >= 0:
             c = s.cred
             return view[:r].tobytes(), Cred(c.pid, c.uid, c.gid)
@@ -1223,7 +1319,7 @@ def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
     f = _lib.uds_sendmsg
     try:
         while True:
-            r = f(fd, s.msgaddr, flags)
+            r = f(fd, s.msgp, flags)
             if r >= 0:
                 return r
             _check_retry()
@@ -1243,12 +1339,13 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    addr, view = s.data(bufsize)
+    buf, view = s.data(bufsize)
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
     elif maxfds < 0:
         raise ValueError("negative maxfds: %d" % maxfds)
     m = s.msg
+    addr = _addressof(buf)
     f = _lib.uds_recvmsg
     while True:
         m.data = addr
@@ -1259,7 +1356,7 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
         m.flags = 0
         m.addr = s.addraddr
         s.addr.kind = 0
-        r = f(fd, s.msgaddr, flags)
+        r = f(fd, s.msgp, flags)
         if r >= 0:
             break
         _check_retry()
