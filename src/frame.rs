@@ -17,7 +17,7 @@
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use crate::error::{err, sys_err, Result};
+use crate::error::{err, sys_err, Error, Result};
 use crate::io::{fill, retry_mid_transfer, Fill};
 use crate::sys::{self, ECONNRESET, EMSGSIZE, POLLOUT};
 
@@ -78,26 +78,37 @@ pub fn recv_frame(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Frame> {
         Err((e, _)) => return Err(sys_err!(e, "recv_frame on fd {}", fd.as_raw_fd())),
     }
     let len = u32::from_ne_bytes(header) as usize;
-    let ended = |got: usize| {
-        err!(ECONNRESET, "recv_frame on fd {}: stream ended after {got} of a {len}-byte frame", fd.as_raw_fd())
-    };
     if len <= buf.len() {
         return match fill(fd, &mut buf[..len], true) {
             Ok(Fill::Full) => Ok(Frame::Data(len)),
-            Ok(Fill::Eof(got)) => Err(ended(got)),
+            Ok(Fill::Eof(got)) => Err(ended(fd, got, len)),
             Err((e, got)) => Err(sys_err!(e, "recv_frame on fd {}: after {got} of {len} bytes", fd.as_raw_fd())),
         };
     }
-    // Too large: drain it through a scratch buffer.
+    drop_frame(fd, len)
+}
+
+/// A frame too large for the caller's buffer: read and dropped through a
+/// scratch buffer. Out of line, so that the common path does not set up
+/// (and probe) a 16 KiB stack frame on every call.
+#[cold]
+#[inline(never)]
+fn drop_frame(fd: BorrowedFd<'_>, len: usize) -> Result<Frame> {
     let mut scratch = [0u8; 16384];
     let mut left = len;
     while left > 0 {
         let n = left.min(scratch.len());
         match fill(fd, &mut scratch[..n], true) {
             Ok(Fill::Full) => left -= n,
-            Ok(Fill::Eof(got)) => return Err(ended(len - left + got)),
+            Ok(Fill::Eof(got)) => return Err(ended(fd, len - left + got, len)),
             Err((e, _)) => return Err(sys_err!(e, "recv_frame on fd {}: dropping a {len}-byte frame", fd.as_raw_fd())),
         }
     }
     Ok(Frame::TooLarge(len))
+}
+
+/// The stream ended `got` bytes into a `len`-byte frame.
+#[cold]
+fn ended(fd: BorrowedFd<'_>, got: usize, len: usize) -> Error {
+    err!(ECONNRESET, "recv_frame on fd {}: stream ended after {got} of a {len}-byte frame", fd.as_raw_fd())
 }

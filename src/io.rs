@@ -77,6 +77,7 @@ pub(crate) enum Fill {
 
 /// Reads until `buf` is full or the stream ends. `started`: part of the
 /// enclosing transfer already happened, so `EINTR` never stops it.
+#[inline(always)]
 pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
     let mut got = 0;
     while got < buf.len() {
