@@ -151,3 +151,26 @@ def test_call_interrupted_by_a_quiet_handler_goes_on(sigusr1):
             stop.set()
             t.join()
     assert seen
+
+
+def test_reentrant_calls_do_not_share_the_scratch_space():
+    # A signal handler or finalizer may call udsock between two bytecodes of
+    # an outer call in the same thread. It must get its own buffers: the
+    # outer call's are marked busy (simulated here).
+    outer = udsock._tls.s
+    outer.fds[0] = -12345
+    outer.view[:4] = b"keep"
+    a, b = udsock.socketpair()
+    r, w = os.pipe()
+    outer.busy = True
+    try:
+        udsock.send_fds(a, b"inner", [w])
+        data, fds = udsock.recv_fds(b, 100, 1)
+    finally:
+        outer.busy = False
+        a.close()
+        b.close()
+    assert data == b"inner" and len(fds) == 1
+    assert outer.fds[0] == -12345 and outer.view[:4] == b"keep"
+    for fd in fds + [r, w]:
+        os.close(fd)

@@ -387,13 +387,19 @@ class _Scratch:
 
     The address-taking C arguments are made once here: ctypes objects are
     passed as they are, and the *addr ints serve the struct fields.
+
+    busy is set while a call uses it: Python may run a signal handler or a
+    finalizer between two bytecodes of that call, and if that code calls
+    udsock in the same thread it gets a fresh _Scratch rather than
+    overwriting (or reading) the outer call's arguments and results.
     """
 
-    __slots__ = ("buf", "bufsize", "view", "fds", "fdsaddr", "sfds", "n",
-                 "nptr", "z1", "z2", "cred", "credp", "credaddr", "addr",
+    __slots__ = ("busy", "buf", "bufsize", "view", "fds", "fdsaddr", "sfds",
+                 "n", "nptr", "z1", "z2", "cred", "credp", "credaddr", "addr",
                  "addrp", "addraddr", "msg", "msgp", "batch")
 
     def __init__(self) -> None:
+        self.busy = False
         self._set_buf((_c_char * _SCRATCH_BYTES)())
         self.fds = (_c_int * MAX_FDS)()       # fds received
         self.fdsaddr = _addressof(self.fds)
@@ -634,18 +640,30 @@ def getsockname(sock: SocketLike) -> str:
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    if _lib.uds_getsockname(fd, s.addraddr) < 0:
-        raise _error()
-    return _addr_str(s.addr, s.addraddr)
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if _lib.uds_getsockname(fd, s.addraddr) < 0:
+            raise _error()
+        return _addr_str(s.addr, s.addraddr)
+    finally:
+        s.busy = False
 
 
 def getpeername(sock: SocketLike) -> str:
     """The connected peer's address: "/path", "@name", or "" if unnamed."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    if _lib.uds_getpeername(fd, s.addraddr) < 0:
-        raise _error()
-    return _addr_str(s.addr, s.addraddr)
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if _lib.uds_getpeername(fd, s.addraddr) < 0:
+            raise _error()
+        return _addr_str(s.addr, s.addraddr)
+    finally:
+        s.busy = False
 
 
 def format_addr(addr: AddrLike) -> str:
@@ -893,52 +911,72 @@ def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
     Never raises SIGPIPE: a closed peer gives BrokenPipeError.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
-    z = _tls.s.z1
-    if data.__class__ is bytes:
-        z.value = len(data)
-    else:
-        data, z.value = _send_buf(data)
-    f = _lib.uds_send
-    while True:
-        r = f(fd, data, z, flags)
-        if r >= 0:
-            return r
-        _check_retry()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            z.value = len(data)
+        else:
+            data, z.value = _send_buf(data)
+        f = _lib.uds_send
+        while True:
+            r = f(fd, data, z, flags)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
     """Receive up to bufsize bytes (uds_recv); b"" at end of stream."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    if 0 <= bufsize <= s.bufsize:  # s.data(), inline
-        buf = s.buf
-        view = s.view
-    else:
-        buf, view = s.data(bufsize)
-    z = s.z1
-    f = _lib.uds_recv
-    while True:
-        z.value = bufsize
-        r = f(fd, buf, z, flags)
-        if r >= 0:
-            return view[:r].tobytes()
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if 0 <= bufsize <= s.bufsize:  # s.data(), inline
+            buf = s.buf
+            view = s.view
+        else:
+            buf, view = s.data(bufsize)
+        z = s.z1
+        f = _lib.uds_recv
+        while True:
+            z.value = bufsize
+            r = f(fd, buf, z, flags)
+            if r >= 0:
+                return view[:r].tobytes()
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def send_all(sock: SocketLike, data: BytesLike) -> None:
     """Send all of data (uds_send_all), continuing after partial sends."""
     fd = sock if isinstance(sock, int) else sock.fileno()
-    z = _tls.s.z1
-    if data.__class__ is bytes:
-        n = len(data)
-    else:
-        data, n = _send_buf(data)
-    f = _lib.uds_send_all
-    while True:
-        z.value = n
-        if f(fd, data, z) >= 0:
-            return
-        _check_retry()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        f = _lib.uds_send_all
+        while True:
+            z.value = n
+            if f(fd, data, z) >= 0:
+                return
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recv_exact(sock: SocketLike, n: int) -> bytes:
@@ -949,15 +987,21 @@ def recv_exact(sock: SocketLike, n: int) -> bytes:
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    buf, view = s.data(n)
-    z = s.z1
-    f = _lib.uds_recv_exact
-    while True:
-        z.value = n
-        r = f(fd, buf, z)
-        if r >= 0:
-            return view[:r].tobytes()
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(n)
+        z = s.z1
+        f = _lib.uds_recv_exact
+        while True:
+            z.value = n
+            r = f(fd, buf, z)
+            if r >= 0:
+                return view[:r].tobytes()
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def pending(sock: SocketLike) -> int:
@@ -979,33 +1023,46 @@ def sendto(sock: SocketLike, data: BytesLike, addr: AddrLike) -> int:
         if not b.startswith(b"@"):
             raise _einval("sendto", "path %r contains a NUL byte" % (b,))
         return sendmsg(fd, data, addr=b)
-    z = _tls.s.z1
-    if data.__class__ is bytes:
-        n = len(data)
-    else:
-        data, n = _send_buf(data)
-    f = _lib.uds_sendto
-    while True:
-        z.value = n
-        r = f(fd, data, z, b)
-        if r >= 0:
-            return r
-        _check_retry()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        f = _lib.uds_sendto
+        while True:
+            z.value = n
+            r = f(fd, data, z, b)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recvfrom(sock: SocketLike, bufsize: int) -> Tuple[bytes, str]:
     """Receive a datagram (uds_recvfrom): (data, sender address or "")."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    buf, view = s.data(bufsize)
-    z = s.z1
-    f = _lib.uds_recvfrom
-    while True:
-        z.value = bufsize
-        r = f(fd, buf, z, s.addrp)
-        if r >= 0:
-            return view[:r].tobytes(), _addr_str(s.addr, s.addraddr)
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(bufsize)
+        z = s.z1
+        f = _lib.uds_recvfrom
+        while True:
+            z.value = bufsize
+            r = f(fd, buf, z, s.addrp)
+            if r >= 0:
+                return view[:r].tobytes(), _addr_str(s.addr, s.addraddr)
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 # --------------------------------------------------------------------------
@@ -1018,17 +1075,24 @@ def send_frame(sock: SocketLike, data: BytesLike) -> None:
     Wire format: a 4-byte native-endian length, then the bytes.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
-    z = _tls.s.z1
-    if data.__class__ is bytes:
-        n = len(data)
-    else:
-        data, n = _send_buf(data)
-    f = _lib.uds_send_frame
-    while True:
-        z.value = n
-        if f(fd, data, z) >= 0:
-            return
-        _check_retry()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        f = _lib.uds_send_frame
+        while True:
+            z.value = n
+            if f(fd, data, z) >= 0:
+                return
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recv_frame(sock: SocketLike,
@@ -1041,17 +1105,23 @@ def recv_frame(sock: SocketLike,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    buf, view = s.data(maxsize)
-    z = s.z1
-    f = _lib.uds_recv_frame
-    while True:
-        z.value = maxsize
-        r = f(fd, buf, z, s.nptr)
-        if r > 0:
-            return view[:s.n.value].tobytes()
-        if r == 0:
-            return None
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(maxsize)
+        z = s.z1
+        f = _lib.uds_recv_frame
+        while True:
+            z.value = maxsize
+            r = f(fd, buf, z, s.nptr)
+            if r > 0:
+                return view[:s.n.value].tobytes()
+            if r == 0:
+                return None
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 # --------------------------------------------------------------------------
@@ -1068,30 +1138,36 @@ def send_fds(sock: SocketLike, data: BytesLike,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    z = s.z1
-    if data.__class__ is bytes:
-        n = len(data)
-    else:
-        data, n = _send_buf(data)
-    nf = s.z2
-    c = fds.__class__
-    if c is list or c is tuple:  # the usual case, inline
-        k = len(fds)  # type: ignore[arg-type]
-        if k <= MAX_FDS:
-            try:
-                s.sfds[:k] = fds  # type: ignore[call-overload]
-            except TypeError:
-                k = s.put_fds(fds)
-    else:
-        k = s.put_fds(fds)
-    f = _lib.uds_send_fds
-    while True:
-        z.value = n
-        nf.value = k
-        r = f(fd, data, z, s.sfds, nf)
-        if r >= 0:
-            return r
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        nf = s.z2
+        c = fds.__class__
+        if c is list or c is tuple:  # the usual case, inline
+            k = len(fds)  # type: ignore[arg-type]
+            if k <= MAX_FDS:
+                try:
+                    s.sfds[:k] = fds  # type: ignore[call-overload]
+                except TypeError:
+                    k = s.put_fds(fds)
+        else:
+            k = s.put_fds(fds)
+        f = _lib.uds_send_fds
+        while True:
+            z.value = n
+            nf.value = k
+            r = f(fd, data, z, s.sfds, nf)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recv_fds(sock: SocketLike, bufsize: int,
@@ -1104,26 +1180,32 @@ def recv_fds(sock: SocketLike, bufsize: int,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    if 0 <= bufsize <= s.bufsize:  # s.data(), inline
-        buf = s.buf
-        view = s.view
-    else:
-        buf, view = s.data(bufsize)
-    if maxfds > MAX_FDS:
-        maxfds = MAX_FDS
-    elif maxfds < 0:
-        raise ValueError("negative maxfds: %d" % maxfds)
-    z = s.z1
-    n = s.n
-    f = _lib.uds_recv_fds
-    while True:
-        z.value = bufsize
-        n.value = maxfds
-        r = f(fd, buf, z, s.fds, s.nptr)
-        if r >= 0:
-            k = n.value
-            return view[:r].tobytes(), (s.fds[:k] if k else [])
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if 0 <= bufsize <= s.bufsize:  # s.data(), inline
+            buf = s.buf
+            view = s.view
+        else:
+            buf, view = s.data(bufsize)
+        if maxfds > MAX_FDS:
+            maxfds = MAX_FDS
+        elif maxfds < 0:
+            raise ValueError("negative maxfds: %d" % maxfds)
+        z = s.z1
+        n = s.n
+        f = _lib.uds_recv_fds
+        while True:
+            z.value = bufsize
+            n.value = maxfds
+            r = f(fd, buf, z, s.fds, s.nptr)
+            if r >= 0:
+                k = n.value
+                return view[:r].tobytes(), (s.fds[:k] if k else [])
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def send_fd(sock: SocketLike, fd: Union[int, _HasFileno]) -> None:
@@ -1154,10 +1236,16 @@ def recv_fd(sock: SocketLike) -> int:
 def peer_cred(sock: SocketLike) -> Cred:
     """The connected peer's pid, uid and gid (uds_peer_cred, SO_PEERCRED)."""
     s = _tls.s
-    if _lib.uds_peer_cred(_fileno(sock), s.credaddr) < 0:
-        raise _error()
-    c = s.cred
-    return Cred(c.pid, c.uid, c.gid)
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if _lib.uds_peer_cred(_fileno(sock), s.credaddr) < 0:
+            raise _error()
+        c = s.cred
+        return Cred(c.pid, c.uid, c.gid)
+    finally:
+        s.busy = False
 
 
 def peer_pidfd(sock: SocketLike) -> int:
@@ -1218,23 +1306,29 @@ def send_creds(sock: SocketLike, data: BytesLike,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    z = s.z1
-    if data.__class__ is bytes:
-        n = len(data)
-    else:
-        data, n = _send_buf(data)
-    if cred is None:
-        cp = None
-    else:
-        _fill_cred(s.cred, cred)
-        cp = s.credp
-    f = _lib.uds_send_creds
-    while True:
-        z.value = n
-        r = f(fd, data, z, cp)
-        if r >= 0:
-            return r
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        z = s.z1
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        if cred is None:
+            cp = None
+        else:
+            _fill_cred(s.cred, cred)
+            cp = s.credp
+        f = _lib.uds_send_creds
+        while True:
+            z.value = n
+            r = f(fd, data, z, cp)
+            if r >= 0:
+                return r
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
@@ -1245,16 +1339,22 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    buf, view = s.data(bufsize)
-    z = s.z1
-    f = _lib.uds_recv_creds
-    while True:
-        z.value = bufsize
-        r = f(fd, buf, z, s.credp)
-        if r >= 0:
-            c = s.cred
-            return view[:r].tobytes(), Cred(c.pid, c.uid, c.gid)
-        _check_retry()
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(bufsize)
+        z = s.z1
+        f = _lib.uds_recv_creds
+        while True:
+            z.value = bufsize
+            r = f(fd, buf, z, s.credp)
+            if r >= 0:
+                c = s.cred
+                return view[:r].tobytes(), Cred(c.pid, c.uid, c.gid)
+            _check_retry()
+    finally:
+        s.busy = False
 
 
 # --------------------------------------------------------------------------
@@ -1313,11 +1413,14 @@ def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    keep: list = []
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
     m = s.msg
-    _fill_msg(m, s.cred, s.addr, data, fds, cred, addr, keep)
-    f = _lib.uds_sendmsg
     try:
+        keep: List[Any] = []
+        _fill_msg(m, s.cred, s.addr, data, fds, cred, addr, keep)
+        f = _lib.uds_sendmsg
         while True:
             r = f(fd, s.msgp, flags)
             if r >= 0:
@@ -1325,6 +1428,7 @@ def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
             _check_retry()
     finally:
         m.data = None  # drop the reference to the payload
+        s.busy = False
 
 
 def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
@@ -1339,33 +1443,39 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
-    buf, view = s.data(bufsize)
-    if maxfds > MAX_FDS:
-        maxfds = MAX_FDS
-    elif maxfds < 0:
-        raise ValueError("negative maxfds: %d" % maxfds)
-    m = s.msg
-    addr = _addressof(buf)
-    f = _lib.uds_recvmsg
-    while True:
-        m.data = addr
-        m.len = bufsize
-        m.fds = s.fdsaddr
-        m.nfds = maxfds
-        m.cred = s.credaddr
-        m.flags = 0
-        m.addr = s.addraddr
-        s.addr.kind = 0
-        r = f(fd, s.msgp, flags)
-        if r >= 0:
-            break
-        _check_retry()
-    k = m.nfds
-    mflags = m.flags
-    c = s.cred
-    return Message(view[:m.len].tobytes(), s.fds[:k] if k else [],
-                   Cred(c.pid, c.uid, c.gid) if mflags & MSG_CRED else None,
-                   mflags, _addr_str(s.addr, s.addraddr))
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(bufsize)
+        if maxfds > MAX_FDS:
+            maxfds = MAX_FDS
+        elif maxfds < 0:
+            raise ValueError("negative maxfds: %d" % maxfds)
+        m = s.msg
+        addr = _addressof(buf)
+        f = _lib.uds_recvmsg
+        while True:
+            m.data = addr
+            m.len = bufsize
+            m.fds = s.fdsaddr
+            m.nfds = maxfds
+            m.cred = s.credaddr
+            m.flags = 0
+            m.addr = s.addraddr
+            s.addr.kind = 0
+            r = f(fd, s.msgp, flags)
+            if r >= 0:
+                break
+            _check_retry()
+        k = m.nfds
+        mflags = m.flags
+        c = s.cred
+        return Message(view[:m.len].tobytes(), s.fds[:k] if k else [],
+                       Cred(c.pid, c.uid, c.gid) if mflags & MSG_CRED else None,
+                       mflags, _addr_str(s.addr, s.addraddr))
+    finally:
+        s.busy = False
 
 
 def _batch_slots(s: _Scratch, n: int):
@@ -1388,17 +1498,20 @@ def send_batch(sock: SocketLike,
     fd = sock if isinstance(sock, int) else sock.fileno()
     n = len(messages)
     s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
     _, msgs, creds, addrs = _batch_slots(s, n)
-    keep: list = []
-    for i, item in enumerate(messages):
-        if isinstance(item, Message):
-            _fill_msg(msgs[i], creds[i], addrs[i], item.data, item.fds,
-                      item.cred, item.addr, keep)
-        else:
-            _fill_msg(msgs[i], creds[i], addrs[i], item, None, None, None,
-                      keep)
-    f = _lib.uds_send_batch
     try:
+        keep: List[Any] = []
+        for i, item in enumerate(messages):
+            if isinstance(item, Message):
+                _fill_msg(msgs[i], creds[i], addrs[i], item.data, item.fds,
+                          item.cred, item.addr, keep)
+            else:
+                _fill_msg(msgs[i], creds[i], addrs[i], item, None, None, None,
+                          keep)
+        f = _lib.uds_send_batch
         while True:
             r = f(fd, msgs, n, flags)
             if r >= 0:
@@ -1406,7 +1519,8 @@ def send_batch(sock: SocketLike,
             _check_retry()
     finally:
         for i in range(n):
-            msgs[i].data = None
+            msgs[i].data = None  # drop the references to the payloads
+        s.busy = False
 
 
 def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
@@ -1423,44 +1537,50 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     if maxfds > MAX_FDS:
         maxfds = MAX_FDS
     s = _tls.s
-    _, msgs, creds, addrs = _batch_slots(s, n)
-    data = (_c_char * max(1, n * bufsize))()
-    fdarr = (_c_int * max(1, n * maxfds))()
-    base, fbase = _addressof(data), _addressof(fdarr)
-    cbase, abase = _addressof(creds), _addressof(addrs)
-    csize, asize = _ct.sizeof(_CCred), _ct.sizeof(_Addr)
-    f = _lib.uds_recv_batch
-    while True:
-        for i in range(n):
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        _, msgs, creds, addrs = _batch_slots(s, n)
+        data = (_c_char * max(1, n * bufsize))()
+        fdarr = (_c_int * max(1, n * maxfds))()
+        base, fbase = _addressof(data), _addressof(fdarr)
+        cbase, abase = _addressof(creds), _addressof(addrs)
+        csize, asize = _ct.sizeof(_CCred), _ct.sizeof(_Addr)
+        f = _lib.uds_recv_batch
+        while True:
+            for i in range(n):
+                m = msgs[i]
+                m.data = base + i * bufsize
+                m.len = bufsize
+                m.fds = fbase + i * maxfds * 4
+                m.nfds = maxfds
+                m.cred = cbase + i * csize
+                m.flags = 0
+                m.addr = abase + i * asize
+                addrs[i].kind = 0
+            r = f(fd, msgs, n, flags)
+            if r >= 0:
+                break
+            _check_retry()
+        view = memoryview(data).cast("B")
+        out = []
+        for i in range(r):
             m = msgs[i]
-            m.data = base + i * bufsize
-            m.len = bufsize
-            m.fds = fbase + i * maxfds * 4
-            m.nfds = maxfds
-            m.cred = cbase + i * csize
-            m.flags = 0
-            m.addr = abase + i * asize
-            addrs[i].kind = 0
-        r = f(fd, msgs, n, flags)
-        if r >= 0:
-            break
-        _check_retry()
-    view = memoryview(data).cast("B")
-    out = []
-    for i in range(r):
-        m = msgs[i]
-        k = m.nfds
-        mf = m.flags
-        c = creds[i]
-        off = i * bufsize
-        out.append(Message(
-            view[off:off + m.len].tobytes(),
-            fdarr[i * maxfds:i * maxfds + k] if k else [],
-            Cred(c.pid, c.uid, c.gid) if mf & MSG_CRED else None,
-            mf, _addr_str(addrs[i], abase + i * asize)))
-    for i in range(n):
-        msgs[i].data = None
-    return out
+            k = m.nfds
+            mf = m.flags
+            c = creds[i]
+            off = i * bufsize
+            out.append(Message(
+                view[off:off + m.len].tobytes(),
+                fdarr[i * maxfds:i * maxfds + k] if k else [],
+                Cred(c.pid, c.uid, c.gid) if mf & MSG_CRED else None,
+                mf, _addr_str(addrs[i], abase + i * asize)))
+        for i in range(n):
+            msgs[i].data = None
+        return out
+    finally:
+        s.busy = False
 
 
 # --------------------------------------------------------------------------
