@@ -563,8 +563,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    int reps = 15, xreps = 9, cross = 1, header = 0;
-    double ms = 50, xms = 250;
+    int reps = 31, xreps = 11, cross = 1, header = 0;
+    double ms = 20, xms = 150;
     const char *only = NULL;
     const char *p = strrchr(argv[0], '/');
 

@@ -188,7 +188,7 @@ def measure(row, kind, reps, ms):
 
 
 def main(argv):
-    reps, ms, xreps, xms = 11, 50.0, 7, 250.0
+    reps, ms, xreps, xms = 21, 20.0, 9, 150.0
     smoke = False
     i = 0
     while i < len(argv):

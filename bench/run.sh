@@ -68,15 +68,11 @@ for p in "${progs[@]}"; do
 done
 
 # The Python workload: the binding, when the library has uds_send_fds.
+py_env=(env UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so" PYTHONPATH=bindings/python PYTHONDONTWRITEBYTECODE=1)
 py_ok() {
-    [ -f bindings/python/udsock/__init__.py ] || return 1
-    UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so" PYTHONPATH=bindings/python PYTHONDONTWRITEBYTECODE=1 \
-        "$python" -c 'import udsock, ctypes, sys; ctypes.CDLL(udsock.library_path()).uds_send_fds' \
-        >/dev/null 2>&1
-}
-run_py() {
-    UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so" PYTHONPATH=bindings/python PYTHONDONTWRITEBYTECODE=1 \
-        "$python" bench/py_bench.py "$@"
+    [ -f bindings/python/udsock/__init__.py ] &&
+        "${py_env[@]}" "$python" -c 'import udsock, ctypes; ctypes.CDLL(udsock.library_path()).uds_send_fds' \
+            >/dev/null 2>&1
 }
 
 # ---- smoke ----------------------------------------------------------------
@@ -90,8 +86,8 @@ if [ $mode = smoke ]; then
         [ $rc -eq 0 ] || grep -q '^not ok' "$log" || { echo "not ok - $(basename "$bin"): exit $rc" >>"$log"; }
     done
     if py_ok; then
-        timeout 60 run_py --smoke >>"$log" 2>&1 || grep -q '^not ok - py' "$log" ||
-            echo "not ok - py_bench: exit status $?" >>"$log"
+        timeout 60 "${py_env[@]}" "$python" bench/py_bench.py --smoke >>"$log" 2>&1 ||
+            grep -q '^not ok - py' "$log" || echo "not ok - py_bench: it failed" >>"$log"
     else
         echo "skip - python: the binding or the library's uds_send_fds is not there yet" >>"$log"
     fi
@@ -118,7 +114,7 @@ if [ $mode = instr ]; then
             cg=$out/callgrind.$name.$id
             info=$(valgrind --tool=callgrind --callgrind-out-file="$cg" --toggle-collect='instr_*' \
                    "$bin" --instr "$id" $n 2>"$cg.log") || { echo "bench: $name --instr $id failed:" >&2; cat "$cg.log" >&2; exit 1; }
-            counts=$(callgrind_annotate --inclusive=yes --threshold=100 "$cg" |
+            counts=$(callgrind_annotate --inclusive=yes --threshold=100 "$cg" 2>/dev/null |
                 awk -v n=$n '
                     { gsub(",", "", $1) }
                     /:instr_raw_send / { rs = $1 } /:instr_lib_send / { ls = $1 }
@@ -151,11 +147,11 @@ done
 for p in "${progs[@]}"; do
     bin=$out/bench-$p-static
     echo "bench: $bin (single-process only)" >&2
-    "$bin" --link static --no-cross --reps 9 ${BENCH_ARGS:-} >>"$csv.new" || { echo "bench: $bin failed" >&2; exit 1; }
+    "$bin" --link static --no-cross --reps 15 ${BENCH_ARGS:-} >>"$csv.new" || { echo "bench: $bin failed" >&2; exit 1; }
 done
 if py_ok; then
     echo "bench: Python binding" >&2
-    run_py >>"$csv.new" || { echo "bench: py_bench failed" >&2; exit 1; }
+    "${py_env[@]}" "$python" bench/py_bench.py >>"$csv.new" || { echo "bench: py_bench failed" >&2; exit 1; }
 else
     echo "bench: Python workload skipped (no binding, or no uds_send_fds in the library yet)" >&2
 fi
