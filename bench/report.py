@@ -79,10 +79,13 @@ def verdict(ok):
 
 def full(args):
     path, md_out, png_out = args[0], args[1], args[2]
-    load = command = None
+    load = command = library = None
     i = 3
     while i < len(args):
-        if args[i] == "--load":
+        if args[i] == "--library":
+            library = args[i + 1]
+            i += 2
+        elif args[i] == "--load":
             load = (args[i + 1], args[i + 2])
             i += 3
         elif args[i] == "--command":
@@ -92,8 +95,10 @@ def full(args):
             sys.exit(f"report.py: unknown argument {args[i]}")
     with open(path) as fh:
         rows = list(csv.DictReader(fh))
-    c_dyn = [r for r in rows if r["link"] == "dynamic" and r["program"] != "python"]
-    c_static = [r for r in rows if r["link"] == "static"]
+    def order(r):   # the issue's workload order; the programs run 1-4, 8, then 5-7
+        return int(r["workload"]) if r["workload"].isdigit() else 99
+    c_dyn = sorted((r for r in rows if r["link"] == "dynamic" and r["program"] != "python"), key=order)
+    c_static = sorted((r for r in rows if r["link"] == "static"), key=order)
     py = [r for r in rows if r["program"] == "python"]
 
     head = ["#", "operation", "kind", "raw ns/op (min–max)", "libudsock ns/op (min–max)",
@@ -189,6 +194,7 @@ def full(args):
           "",
           f"Figures of record, written by `{command or 'bash bench/run.sh'}` on {now}.",
           f"Machine: {machine()}.",
+          f"Library: {library or '?'}.",
           f"Load average (1, 5, 15 min) before: {load[0] if load else '?'}; after: {load[1] if load else '?'}.",
           "",
           "ns/op: wall-clock nanoseconds per operation (one message sent and received; a round",
@@ -220,8 +226,28 @@ def full(args):
         md += ["", f"![ratios]({os.path.basename(png_out)})"]
     with open(md_out, "w") as fh:
         fh.write("\n".join(md) + "\n")
+    readme(os.path.join(os.path.dirname(md_out), "README.md"), "results", md[2:])
     print(f"\nwrote {md_out}" + (f" and {png_out}" if chart else ""))
     return 0
+
+
+def readme(path, tag, lines):
+    """Puts `lines` between <!-- tag --> and <!-- /tag --> in the README."""
+    try:
+        with open(path) as fh:
+            text = fh.read()
+    except OSError:
+        return
+    start, end = f"<!-- {tag} -->", f"<!-- /{tag} -->"
+    if start not in text or end not in text:
+        return
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    # One level down: the README's own sections are "##".
+    body = "\n".join(l.replace("## ", "### ", 1) if l.startswith("## ") else l
+                     for l in "\n".join(lines).split("\n"))
+    with open(path, "w") as fh:
+        fh.write(head + start + "\n" + body + "\n" + end + tail)
 
 
 def draw(rows, png):
@@ -333,6 +359,7 @@ def instr(args):
           + (": " + ", ".join(missed) + "." if missed else ".")]
     with open(md_out, "w") as fh:
         fh.write("\n".join(md) + "\n")
+    readme(os.path.join(os.path.dirname(md_out), "README.md"), "instr", md[2:])
     print(f"wrote {md_out}")
     return 0
 

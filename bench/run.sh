@@ -134,6 +134,9 @@ fi
 # ---- full -------------------------------------------------------------------
 csv=$out/results.csv
 rm -f "$csv.new"
+# What was measured: BENCH_LIBRARY names it (e.g. the commits it was built
+# from); by default the installed version and this checkout's commit.
+library=${BENCH_LIBRARY:-"libudsock $(pkg-config --modversion udsock), staged from commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: load average before: $load_before (2 CPUs: below ~0.3 is quiet)" >&2
 first=1
@@ -169,4 +172,4 @@ if ! command -v gnuplot >/dev/null && ! "$python" -c 'import matplotlib' 2>/dev/
     echo "bench: neither gnuplot nor matplotlib could be installed: no chart" >&2
 fi
 "$python" bench/report.py full "$csv" bench/results.md bench/ratios.png \
-    --load "$load_before" "$load_after" --command "make bench"
+    --load "$load_before" "$load_after" --command "make bench" --library "$library"
