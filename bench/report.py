@@ -315,6 +315,7 @@ plot "{data}" using (($3+1)/2):1:(1):($3):($1-0.35):($1+0.35):($4 == 1 ? 0x1f77b
 
 def instr(args):
     path, md_out = args[0], args[1]
+    library = args[3] if len(args) > 3 and args[2] == "--library" else None
     with open(path) as fh:
         rows = list(csv.DictReader(fh))
     head = ["operation", "link", "send path: raw", "libudsock", "added",
@@ -347,7 +348,8 @@ def instr(args):
           + (": " + ", ".join(missed) if missed else ""))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     md = ["# Instructions per call (callgrind)", "",
-          f"Written by `make bench-instr` on {now}. Machine: {machine()}.", "",
+          f"Written by `make bench-instr` on {now}. Machine: {machine()}.",
+          f"Library: {library or '?'}.", "",
           "User-space instructions per call, inclusive of everything the call runs in user",
           "space (libc's system-call wrapper included, the kernel not), counted by",
           "`valgrind --tool=callgrind` over 200 calls after 20 warm-up calls. The raw",

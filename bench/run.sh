@@ -75,6 +75,10 @@ py_ok() {
             >/dev/null 2>&1
 }
 
+# What was measured: BENCH_LIBRARY names it (e.g. the commits it was built
+# from); by default the installed version and this checkout's commit.
+library=${BENCH_LIBRARY:-"libudsock $(pkg-config --modversion udsock), staged from commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"}
+
 # ---- smoke ----------------------------------------------------------------
 if [ $mode = smoke ]; then
     pass=0 fail=0 skip=0
@@ -127,16 +131,13 @@ if [ $mode = instr ]; then
     if py_ok; then
         : # Python paths are not counted: the interpreter's own work dwarfs both.
     fi
-    "$python" bench/report.py instr "$csv" bench/instr.md
+    "$python" bench/report.py instr "$csv" bench/instr.md --library "$library"
     exit
 fi
 
 # ---- full -------------------------------------------------------------------
 csv=$out/results.csv
 rm -f "$csv.new"
-# What was measured: BENCH_LIBRARY names it (e.g. the commits it was built
-# from); by default the installed version and this checkout's commit.
-library=${BENCH_LIBRARY:-"libudsock $(pkg-config --modversion udsock), staged from commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: load average before: $load_before (2 CPUs: below ~0.3 is quiet)" >&2
 first=1
