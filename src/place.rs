@@ -68,16 +68,33 @@ impl<'p> Place<'p> {
         sys::lstat_at(self.dirfd(), self.name.as_cstr())
     }
 
-    /// The identity of the socket file at the name, after the caller's bind.
+    /// An `O_PATH` handle on the file at the name (a symlink itself, not
+    /// followed) and its `fstat`: questions asked through the handle are
+    /// about that inode, whatever happens to the name meanwhile.
+    pub fn open_file(&self) -> sys::SysResult<(OwnedFd, sys::Stat)> {
+        let inode = sys::open_inode(self.dirfd(), self.name.as_cstr())?;
+        let st = sys::fstat(inode.as_raw_fd())?;
+        Ok((inode, st))
+    }
+
+    /// The identity of the socket file at the name, after the caller's bind
+    /// of a socket of type `ty` (not yet listening).
     /// With `mode`, also sets its permission bits exactly (through an
     /// `O_PATH` handle on the inode, so a name swapped meanwhile is not
     /// followed).
-    pub fn settle(&self, mode: Option<u32>) -> Result<Id> {
+    ///
+    /// A socket file that cannot be ours (it accepts a connection, or is of
+    /// another type) was swapped in after the bind: `EADDRINUSE`, and it is
+    /// neither chmod'ed nor recorded, so it is never removed later.
+    pub fn settle(&self, mode: Option<u32>, ty: i32) -> Result<Id> {
         let inode = sys::open_inode(self.dirfd(), self.name.as_cstr())
             .map_err(|e| sys_err!(e, "open bound socket file {}", Shown(self.path)))?;
         let st = sys::fstat(inode.as_raw_fd()).map_err(|e| sys_err!(e, "fstat {}", Shown(self.path)))?;
         if !sys::is_socket(&st) {
             return Err(err!(EEXIST, "{} was replaced by something that is not a socket", Shown(self.path)));
+        }
+        if !could_be_ours(&inode, ty) {
+            return Err(err!(EADDRINUSE, "{} was replaced by a live socket; left alone", Shown(self.path)));
         }
         if let Some(mode) = mode {
             chmod_inode(&inode, mode).map_err(|e| sys_err!(e, "chmod 0{:o} {}", mode, Shown(self.path)))?;
@@ -183,15 +200,43 @@ fn put_num(w: &mut FormatSink<'_>, mut n: u32) {
     w.put(&d[i..]);
 }
 
-/// chmod through `/proc/self/fd/N` of an `O_PATH` handle.
-fn chmod_inode(inode: &OwnedFd, mode: u32) -> sys::SysResult<()> {
-    let mut buf = [0u8; 40];
+/// `/proc/self/fd/N` of an `O_PATH` handle, NUL-terminated, in `buf`.
+fn inode_alias<'b>(inode: &OwnedFd, buf: &'b mut [u8; 40]) -> &'b CStr {
     let mut w = FormatSink::new(&mut buf[..39]);
     w.put(b"/proc/self/fd/");
     put_num(&mut w, inode.as_raw_fd() as u32);
     let n = w.needed;
-    let path = CStr::from_bytes_with_nul(&buf[..=n]).expect("digits only");
-    sys::chmod(path, mode)
+    CStr::from_bytes_with_nul(&buf[..=n]).expect("digits only")
+}
+
+/// chmod through `/proc/self/fd/N` of an `O_PATH` handle.
+fn chmod_inode(inode: &OwnedFd, mode: u32) -> sys::SysResult<()> {
+    let mut buf = [0u8; 40];
+    sys::chmod(inode_alias(inode, &mut buf), mode)
+}
+
+/// Whether the socket file `inode` may be the one a socket of type `ty`
+/// has just bound (and not yet put to listen): a probe of that type,
+/// connected through `/proc/self/fd/N`, must be refused (stream,
+/// seqpacket) or at least not meet another type (datagram, which cannot be
+/// told apart further). When the probe cannot be made, the answer is yes.
+fn could_be_ours(inode: &OwnedFd, ty: i32) -> bool {
+    match connect_inode(inode, ty) {
+        Err(sys::EPROTOTYPE) => false,
+        Ok(()) | Err(sys::EINPROGRESS) | Err(sys::EAGAIN) => ty == sys::SOCK_DGRAM,
+        Err(_) => true,
+    }
+}
+
+/// Connects a new non-blocking probe socket of type `ty` to the socket file
+/// `inode` itself, through `/proc/self/fd/N` (the name is not looked up
+/// again), and closes it. `ENOENT` when /proc is not mounted.
+pub(crate) fn connect_inode(inode: &OwnedFd, ty: i32) -> sys::SysResult<()> {
+    let mut buf = [0u8; 40];
+    let alias = inode_alias(inode, &mut buf);
+    let raw = sys::RawAddr::fill(b"", alias.to_bytes(), 1);
+    let probe = sys::socket(ty | sys::SOCK_NONBLOCK)?;
+    sys::connect(probe.as_fd(), &raw)
 }
 
 /// The error for a path that is taken by something else.

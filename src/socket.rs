@@ -23,7 +23,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 
 use crate::addr::{Addr, AddrKind, Address, Target};
 use crate::error::{err, sys_err, Result, Shown};
-use crate::place::{occupied, Place};
+use crate::place::{connect_inode, occupied, Place};
 use crate::registry::{self, Bound};
 use crate::sys::{
     self, EADDRINUSE, ECONNREFUSED, EINPROGRESS, EINVAL, ENOENT, EPROTOTYPE, SOCK_DGRAM, SOCK_NONBLOCK,
@@ -69,7 +69,8 @@ pub fn bind(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
 /// Records a freshly bound pathname socket in the registry.
 fn remember(fd: BorrowedFd<'_>, path: &[u8], mode: Option<u32>, lock: Option<registry::Lock>) {
     if let Ok(place) = Place::new(path) {
-        if let Ok(file) = place.settle(mode) {
+        let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
+        if let Ok(file) = place.settle(mode, ty) {
             registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
         }
     }
@@ -214,16 +215,36 @@ fn bind_and_settle(
         Err(EADDRINUSE) if replace => {
             let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
             if let Some(stale) = probe(place, target, ty)? {
-                place.remove_socket(Some(stale))?;
+                place.remove_socket(Some(stale)).map_err(|e| changed(place, e))?;
             }
             bind(fd).map_err(|e| sys_err!(e, "bind {} after removing the stale socket", Shown(path)))?;
         }
         Err(e) => return Err(sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(path))),
     }
-    place.settle(mode).map_err(|e| {
-        let _ = place.remove_socket(None);
+    let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
+    place.settle(mode, ty).map_err(|e| {
+        // Remove the file only if it is ours: not when the path was
+        // swapped for something else (EEXIST, EADDRINUSE) after the bind.
+        if e.errno() != sys::EEXIST && e.errno() != EADDRINUSE {
+            let _ = place.remove_socket(None);
+        }
         e
     })
+}
+
+/// The error for a stale socket that could not be removed because the
+/// path changed after the probe (someone swapped in another file, symlink
+/// or socket): what is there now, as the contract names it (`EADDRINUSE`
+/// for a socket, `EEXIST` for anything else), never the removal's own
+/// `ENOENT`/`ENOTSOCK`.
+fn changed(place: &Place<'_>, e: crate::error::Error) -> crate::error::Error {
+    if e.errno() != ENOENT && e.errno() != sys::ENOTSOCK {
+        return e;
+    }
+    match place.lstat() {
+        Ok(st) => occupied(place.path, &st),
+        Err(_) => err!(EADDRINUSE, "{} changed while its stale socket was being removed", Shown(place.path)),
+    }
 }
 
 /// Decides whether the socket file at `place` is stale: nobody accepts on
@@ -239,16 +260,25 @@ fn probe(place: &Place<'_>, target: &Target, ty: i32) -> Result<Option<registry:
             sys::pause_ms(delay_ms);
             delay_ms *= 4;
         }
-        let st = match place.lstat() {
-            Ok(st) => st,
+        // Liveness is asked of the very inode whose identity is taken: asked
+        // by name, a live socket swapped in between the two would be taken
+        // for the stale one and removed.
+        let (inode, st) = match place.open_file() {
+            Ok(file) => file,
             Err(ENOENT) => return Ok(None),
-            Err(e) => return Err(sys_err!(e, "lstat {}", Shown(path))),
+            Err(e) => return Err(sys_err!(e, "open {}", Shown(path))),
         };
         if !sys::is_socket(&st) {
             return Err(occupied(path, &st));
         }
-        let prober = sys::socket(ty | SOCK_NONBLOCK).map_err(|e| sys_err!(e, "probe socket"))?;
-        match sys::connect(prober.as_fd(), &target.raw) {
+        let asked = if sys::proc_fd_available() {
+            connect_inode(&inode, ty)
+        } else {
+            // Without /proc, by name: the best that can be done.
+            let prober = sys::socket(ty | SOCK_NONBLOCK).map_err(|e| sys_err!(e, "probe socket"))?;
+            sys::connect(prober.as_fd(), &target.raw)
+        };
+        match asked {
             Err(ECONNREFUSED) => {}
             Err(ENOENT) => return Ok(None),
             Ok(()) | Err(EINPROGRESS) | Err(sys::EAGAIN) | Err(EPROTOTYPE) => return Err(occupied(path, &st)),
