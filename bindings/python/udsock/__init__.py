@@ -1408,8 +1408,9 @@ def sendmsg(sock: SocketLike, data: BytesLike = b"", fds: Iterable[int] = (),
 
     uds_sendmsg: fds are sent with SCM_RIGHTS, cred (pid, uid, gid) with
     SCM_CREDENTIALS, addr ("/path" or "@name") names a datagram's
-    destination (None: the connected peer). flags are passed to sendmsg(2).
-    Returns the bytes sent.
+    destination (None: the connected peer; a pathname here is limited to
+    the 108 bytes a uds_addr holds, sendto() takes any length). flags are
+    passed to sendmsg(2). Returns the bytes sent.
     """
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
