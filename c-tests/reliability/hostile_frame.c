@@ -1,0 +1,104 @@
+/* Hostile length prefixes. A peer announces a frame of 2^32-1 or 2^31
+   bytes (and really sends them): uds_recv_frame with a 64 KiB buffer
+   allocates nothing of that size (the receiving process runs under an
+   RLIMIT_AS far below it), fails with EMSGSIZE and *len_out = the size,
+   and the frame after it arrives intact: the stream stayed in step.
+   A peer that announces 2^32-1 bytes and hangs up after a few: ECONNRESET
+   at once. Both sizes run in quick and full mode (the drain is fast). */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include "rel.h"
+
+#define CAP 65536
+#define CHUNK (1 << 20)
+
+struct hostile {
+    int fd;
+    uint32_t announce; /* the length prefix */
+    uint64_t send;     /* body bytes actually sent before the next frame */
+    int hang_up;       /* close after the body instead of sending a frame */
+};
+
+/* The hostile peer: a raw prefix, `send` bytes, then a well-formed frame. */
+static int hostile_peer(void *arg) {
+    struct hostile *h = arg;
+    static unsigned char junk[CHUNK];
+    uint64_t left = h->send;
+    memset(junk, 0xA5, sizeof junk);
+    if (uds_send_all(h->fd, &h->announce, sizeof h->announce) != 0)
+        return 1;
+    while (left > 0) {
+        size_t n = left < CHUNK ? (size_t)left : CHUNK;
+        if (uds_send_all(h->fd, junk, n) != 0)
+            return 1;
+        left -= n;
+    }
+    if (!h->hang_up && uds_send_frame(h->fd, "in step", 7) != 0)
+        return 1;
+    return 0;
+}
+
+/* Current address-space size, from /proc/self/statm. */
+static size_t vm_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    MUST(f && fscanf(f, "%lu", &pages) == 1);
+    fclose(f);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void one(uint32_t announce, uint64_t send, int hang_up) {
+    static unsigned char buf[CAP];
+    struct hostile h;
+    int sv[2], r, limited = 0;
+    size_t len = 0;
+    pid_t pid;
+    double t0 = now_s();
+
+    MUST(uds_socketpair(SOCK_STREAM, sv) == 0);
+    h.fd = sv[1];
+    h.announce = announce;
+    h.send = send;
+    h.hang_up = hang_up;
+    pid = spawn(hostile_peer, &h);
+    close(sv[1]);
+
+    /* 512 MiB more than now: an allocation of the announced size fails. */
+    if (!rel_under("--sanitize") && !rel_under("--valgrind")) {
+        struct rlimit old, rl;
+        MUST(getrlimit(RLIMIT_AS, &old) == 0);
+        rl = old;
+        rl.rlim_cur = vm_bytes() + ((size_t)512 << 20);
+        MUST(setrlimit(RLIMIT_AS, &rl) == 0);
+        limited = 1;
+        errno = 0;
+        r = uds_recv_frame(sv[0], buf, sizeof buf, &len);
+        MUST(setrlimit(RLIMIT_AS, &old) == 0);
+    } else {
+        errno = 0;
+        r = uds_recv_frame(sv[0], buf, sizeof buf, &len);
+    }
+    if (!hang_up) {
+        CHECK(r == -1 && errno == EMSGSIZE && len == announce);
+        CHECK(strncmp(uds_last_error(), "uds_recv_frame: ", 16) == 0);
+        r = uds_recv_frame(sv[0], buf, sizeof buf, &len);
+        CHECK(r == 1 && len == 7 && memcmp(buf, "in step", 7) == 0);
+        CHECK(uds_recv_frame(sv[0], buf, sizeof buf, &len) == 0);
+    } else {
+        CHECK(r == -1 && errno == ECONNRESET);
+    }
+    CHECK(reap(pid) == 0);
+    close(sv[0]);
+    printf("# prefix %lu, %llu body bytes%s: %s in %.2f s%s\n", (unsigned long)announce,
+           (unsigned long long)send, hang_up ? " then hang-up" : " then a frame",
+           hang_up ? "ECONNRESET" : "EMSGSIZE, next frame intact", now_s() - t0,
+           limited ? ", under RLIMIT_AS = size now + 512 MiB" : "");
+}
+
+int main(void) {
+    one(UINT32_MAX, UINT32_MAX, 0);
+    one(UINT32_C(1) << 31, UINT64_C(1) << 31, 0);
+    one(UINT32_MAX, 1000, 1);
+    one(UINT32_C(1) << 31, 0, 1);
+    DONE();
+}
