@@ -143,6 +143,50 @@ static int64_t ns_of(clockid_t c)
 static int64_t wall_ns(void) { return ns_of(CLOCK_MONOTONIC); }
 static int64_t cpu_ns(void) { return ns_of(CLOCK_PROCESS_CPUTIME_ID); }
 
+/* ---- CPUs ----------------------------------------------------------- */
+
+/* Two-process runs put the two processes on two different CPUs (the first
+ * two this process may use), so that every run measures the same thing: a
+ * wake-up across CPUs. Left to the scheduler, the pair sometimes shares a
+ * CPU (a round trip of a few microseconds) and sometimes not (tens of
+ * microseconds), and the medians of two variants would compare different
+ * placements. */
+static int cpu_a = -1, cpu_b = -1;
+static cpu_set_t cpus_all;
+/* The placement of the current two-process run: both on cpu_a (each
+ * message a context switch on one CPU), or one on each CPU. */
+static int two_cpus = 1;
+
+static void find_cpus(void)
+{
+    if (sched_getaffinity(0, sizeof cpus_all, &cpus_all) != 0)
+        return;
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &cpus_all))
+            continue;
+        if (cpu_a < 0)
+            cpu_a = c;
+        else if (cpu_b < 0)
+            cpu_b = c;
+    }
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t one;
+    if (cpu < 0 || cpu_b < 0)
+        return;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    sched_setaffinity(0, sizeof one, &one);
+}
+
+static void unpin(void)
+{
+    if (cpu_b >= 0)
+        sched_setaffinity(0, sizeof cpus_all, &cpus_all);
+}
+
 /* ---- state ---------------------------------------------------------- */
 
 static int state_open(const row *r, bstate *s, int variant)
@@ -240,7 +284,18 @@ typedef struct sample {
 
 static const char *kind_name(unsigned k)
 {
-    return k == K_SINGLE ? "single" : k == K_PINGPONG ? "ping-pong" : "one-way";
+    if (k == K_SINGLE)
+        return "single";
+    if (k == K_PINGPONG)
+        return two_cpus ? "ping-pong 2 CPUs" : "ping-pong 1 CPU";
+    return two_cpus ? "one-way 2 CPUs" : "one-way 1 CPU";
+}
+
+/* The placements two-process runs are measured in: 1 CPU, and 2 CPUs when
+ * this process may use two. */
+static int placements(void)
+{
+    return cpu_b >= 0 ? 2 : 1;
 }
 
 /* Runs one variant of one row in one composition: warm iterations, then n
@@ -304,6 +359,7 @@ static int run(const row *r, unsigned kind, int variant, long warm, long n, samp
         close(pfd[0]);
         close(s.fd[0]);
         s.fd[0] = -1;
+        pin(two_cpus ? cpu_b : cpu_a);
         memset(&res, 0, sizeof res);
         res.ok = server_loop(o, kind, &s, warm) == 0;
         ca = bench_allocs();
@@ -323,6 +379,7 @@ static int run(const row *r, unsigned kind, int variant, long warm, long n, samp
     close(pfd[1]);
     close(s.fd[1]);
     s.fd[1] = -1;
+    pin(cpu_a);
     rc = client_loop(o, kind, &s, warm);
     a0 = bench_allocs();
     w0 = wall_ns();
@@ -347,6 +404,7 @@ static int run(const row *r, unsigned kind, int variant, long warm, long n, samp
     close(pfd[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    unpin();
     state_close(r, &s);
     if (rc != 0)
         return -1;
@@ -462,14 +520,29 @@ static int measure(const row *r, unsigned kind, int reps, double ms)
            median(c[RAW], reps), median(c[LIB], reps), median(cratio, reps),
            allocs[RAW] / per, allocs[LIB] / per);
     fflush(stdout);
-    fprintf(stderr, "  %-14s %-9s ratio %.3f  cpu ratio %.3f\n", r->id, kind_name(kind),
+    fprintf(stderr, "  %-14s %-16s ratio %.3f  cpu ratio %.3f\n", r->id, kind_name(kind),
             median(ratio, reps), median(cratio, reps));
     return 0;
 }
 
+/* Every composition and placement a row is measured in. */
+static const struct combo {
+    unsigned kind;
+    int two_cpus;
+} combos[] = {{K_SINGLE, 0}, {K_PINGPONG, 0}, {K_PINGPONG, 1}, {K_ONEWAY, 0}, {K_ONEWAY, 1}};
+#define NCOMBOS (int)(sizeof combos / sizeof combos[0])
+
+/* Whether row r is measured in combination c; sets the placement. */
+static int combo_applies(const row *r, int c)
+{
+    if (!(r->kinds & combos[c].kind) || combos[c].two_cpus >= placements())
+        return 0;
+    two_cpus = combos[c].two_cpus;
+    return 1;
+}
+
 static int smoke(void)
 {
-    static const unsigned kinds[] = {K_SINGLE, K_PINGPONG, K_ONEWAY};
     int pass = 0, failed = 0;
     unsigned long a0 = bench_allocs();
     char *probe = NULL;
@@ -486,22 +559,23 @@ static int smoke(void)
     free(probe);
     for (int i = 0; i < bench_nrows; i++) {
         const row *r = &bench_rows[i];
-        for (int k = 0; k < 3; k++) {
-            if (!(r->kinds & kinds[k]))
+        for (int c = 0; c < NCOMBOS; c++) {
+            unsigned kind = combos[c].kind;
+            if (!combo_applies(r, c))
                 continue;
             for (int v = 0; v < 2; v++) {
                 sample sm;
-                long n = kinds[k] == K_SINGLE ? 40 : 12;
+                long n = kind == K_SINGLE ? 40 : 12;
                 const char *vn = v == RAW ? "raw" : "libudsock";
-                if (run(r, kinds[k], v, 4, n, &sm) != 0) {
-                    printf("not ok - %s %s %s: %s\n", r->id, kind_name(kinds[k]), vn, fail_msg);
+                if (run(r, kind, v, 4, n, &sm) != 0) {
+                    printf("not ok - %s %s %s: %s\n", r->id, kind_name(kind), vn, fail_msg);
                     failed++;
                 } else if (sm.allocs != 0 && !r->may_alloc) {
                     printf("not ok - %s %s %s: %lu heap allocations in %ld iterations\n", r->id,
-                           kind_name(kinds[k]), vn, sm.allocs, n);
+                           kind_name(kind), vn, sm.allocs, n);
                     failed++;
                 } else {
-                    printf("ok - %s %s %s (%lu allocations)\n", r->id, kind_name(kinds[k]), vn, sm.allocs);
+                    printf("ok - %s %s %s (%lu allocations)\n", r->id, kind_name(kind), vn, sm.allocs);
                     pass++;
                 }
             }
@@ -570,6 +644,7 @@ int main(int argc, char **argv)
 
     prog_name = p ? p + 1 : argv[0];
     signal(SIGPIPE, SIG_IGN);
+    find_cpus();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -604,12 +679,13 @@ int main(int argc, char **argv)
         const row *r = &bench_rows[i];
         if (only != NULL && strcmp(only, r->id) != 0)
             continue;
-        if ((r->kinds & K_SINGLE) && measure(r, K_SINGLE, reps, ms) != 0)
-            bad++;
-        if (cross && (r->kinds & K_PINGPONG) && measure(r, K_PINGPONG, xreps, xms) != 0)
-            bad++;
-        if (cross && (r->kinds & K_ONEWAY) && measure(r, K_ONEWAY, xreps, xms) != 0)
-            bad++;
+        for (int c = 0; c < NCOMBOS; c++) {
+            unsigned kind = combos[c].kind;
+            if ((kind != K_SINGLE && !cross) || !combo_applies(r, c))
+                continue;
+            if (measure(r, kind, kind == K_SINGLE ? reps : xreps, kind == K_SINGLE ? ms : xms) != 0)
+                bad++;
+        }
     }
     return bad ? 1 : 0;
 }

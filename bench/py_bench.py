@@ -22,6 +22,21 @@ import udsock
 
 RAW, LIB = 0, 1
 
+# Two-process runs: one process per CPU, as in harness.c (a placement the
+# scheduler would otherwise choose anew each run).
+_ALL = sorted(os.sched_getaffinity(0))
+CPU_A, CPU_B = (_ALL[0], _ALL[1]) if len(_ALL) >= 2 else (None, None)
+
+
+def pin(cpu):
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+# Compositions: single, and ping-pong with both processes on one CPU or
+# one on each (see harness.c).
+KINDS = ["single", "ping-pong 1 CPU"] + (["ping-pong 2 CPUs"] if CPU_B is not None else [])
+
 
 class Pair:
     def __init__(self, variant):
@@ -121,6 +136,7 @@ def run(ops, kind, variant, warm, n):
                 os.close(r)
                 p.a.close()
                 p.a = None
+                pin(CPU_B if kind.endswith("2 CPUs") else CPU_A)
                 for _ in range(warm):
                     recv(p.b, p)
                     rsend(p.b, p)
@@ -137,6 +153,7 @@ def run(ops, kind, variant, warm, n):
         os.close(w)
         p.b.close()
         p.b = None
+        pin(CPU_A)
         for _ in range(warm):
             send(p.a, p)
             rrecv(p.a, p)
@@ -153,6 +170,8 @@ def run(ops, kind, variant, warm, n):
             raise RuntimeError("receiver failed: " + res[8:].decode(errors="replace"))
         return wall, cpu + child
     finally:
+        if kind != "single" and CPU_A is not None:
+            os.sched_setaffinity(0, _ALL)
         p.close()
 
 
@@ -185,7 +204,7 @@ def measure(row, kind, reps, ms):
         f"{med(w[RAW]):.1f}", f"{min(w[RAW]):.1f}", f"{max(w[RAW]):.1f}",
         f"{med(w[LIB]):.1f}", f"{min(w[LIB]):.1f}", f"{max(w[LIB]):.1f}", f"{med(ratio):.4f}",
         f"{med(c[RAW]):.1f}", f"{med(c[LIB]):.1f}", f"{med(cratio):.4f}", "", ""]), flush=True)
-    print(f"  {rid:<14} {kind:<9} ratio {med(ratio):.3f}  cpu ratio {med(cratio):.3f}",
+    print(f"  {rid:<14} {kind:<16} ratio {med(ratio):.3f}  cpu ratio {med(cratio):.3f}",
           file=sys.stderr)
 
 
@@ -216,7 +235,7 @@ def main(argv):
     if smoke:
         failed = 0
         for row in ROWS:
-            for kind in ("single", "ping-pong"):
+            for kind in KINDS:
                 for v, name in ((RAW, "python socket"), (LIB, "udsock")):
                     try:
                         run(row[4], kind, v, 2, 20)
@@ -226,8 +245,11 @@ def main(argv):
                         failed += 1
         return 1 if failed else 0
     for row in ROWS:
-        measure(row, "single", reps, ms)
-        measure(row, "ping-pong", xreps, xms)
+        for kind in KINDS:
+            if kind == "single":
+                measure(row, kind, reps, ms)
+            else:
+                measure(row, kind, xreps, xms)
     return 0
 
 

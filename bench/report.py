@@ -126,7 +126,7 @@ def full(args):
     # Batches vs one send() per message (raw), per message.
     batch_lines = []
     by = {(r["id"], r["kind"]): r for r in c_dyn}
-    for kind in ("single", "one-way"):
+    for kind in ("single", "one-way 1 CPU", "one-way 2 CPUs"):
         one, bat = by.get(("dgram-one", kind)), by.get(("dgram-batch", kind))
         if not one or not bat:
             continue
