@@ -139,16 +139,23 @@ static void test_path_length(size_t len) {
 /* Someone else bound all 108 bytes of sun_path, with no terminator. */
 static void test_raw_108(void) {
     char path[109], got[120];
-    struct sockaddr_un sun;
+    /* Zeroed bytes after sun_path, so that a checker reading the path as a
+       string (valgrind does) stops there; the kernel is given only the
+       108 bytes. */
+    struct {
+        struct sockaddr_un sun;
+        char after[8];
+    } raw_addr;
+    struct sockaddr_un *sun = &raw_addr.sun;
     uds_addr a;
     int raw = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), tx, conn;
     int lis = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     CHECK(long_path(path, dir, 108, 20) == 0);
-    memset(&sun, 0, sizeof sun);
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, 108);
-    CHECK(bind(raw, (struct sockaddr *)&sun, sizeof sun) == 0);
+    memset(&raw_addr, 0, sizeof raw_addr);
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, path, 108);
+    CHECK(bind(raw, (struct sockaddr *)sun, sizeof *sun) == 0);
     memset(&a, 0x55, sizeof a);
     CHECK(uds_getsockname(raw, &a) == 0 && names_path(&a, path));
     CHECK(uds_addr_format(&a, got, sizeof got) == 108 && strcmp(got, path) == 0);
@@ -168,7 +175,7 @@ static void test_raw_108(void) {
     CHECK(close(raw) == 0 && unlink(path) == 0);
 
     /* And as the peer of a stream connection. */
-    CHECK(bind(lis, (struct sockaddr *)&sun, sizeof sun) == 0 && listen(lis, 1) == 0);
+    CHECK(bind(lis, (struct sockaddr *)sun, sizeof *sun) == 0 && listen(lis, 1) == 0);
     tx = uds_dial(path, SOCK_STREAM);
     CHECK(tx >= 0);
     CHECK(uds_getpeername(tx, &a) == 0 && names_path(&a, path));
