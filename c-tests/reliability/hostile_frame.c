@@ -4,8 +4,14 @@
    RLIMIT_AS far below it), fails with EMSGSIZE and *len_out = the size,
    and the frame after it arrives intact: the stream stayed in step.
    A peer that announces 2^32-1 bytes and hangs up after a few: ECONNRESET
-   at once. Both sizes run in quick and full mode (the drain is fast). */
+   at once. Both sizes run in quick and full mode (the drain is fast).
+   A peer that announces 1000 bytes, sends 10 and stalls, alive: the
+   receiver, blocked in uds_recv_frame for the rest (the library finishes
+   what it started, on blocking and non-blocking sockets alike), is freed
+   by the watchdog SECURITY.md describes: another thread's
+   shutdown(SHUT_RD), which ends the call with ECONNRESET. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/socket.h>
 #include "rel.h"
 
@@ -95,10 +101,67 @@ static void one(uint32_t announce, uint64_t send, int hang_up) {
            limited ? ", under RLIMIT_AS = size now + 512 MiB" : "");
 }
 
+static int written[2]; /* the stalling peer says it has written */
+
+static int stalling_peer(void *arg) {
+    int *sv = arg, fd = sv[1];
+    uint32_t len = 1000;
+    close(sv[0]); /* so that the receiver's close is an end of file here */
+    MUST(fcntl(fd, F_SETFL, 0) == 0); /* wait for it blocking */
+    MUST(write(fd, &len, 4) == 4 && write(fd, "0123456789", 10) == 10);
+    tell(written[1], 'w');
+    (void)heard(fd); /* stalls until the receiver closes */
+    return 0;
+}
+
+/* The watchdog: once the receiver has taken the 14 bytes and is blocked
+   for the rest, shut its reading down. */
+static void *watchdog(void *arg) {
+    int fd = *(int *)arg;
+    MUST(heard(written[0]) == 'w');
+    do
+        MUST(wait_asleep(getpid()) == 0); /* the main thread */
+    while (uds_pending(fd) != 0);
+    MUST(shutdown(fd, SHUT_RD) == 0);
+    return NULL;
+}
+
+static void stalled(int type) {
+    static unsigned char buf[CAP];
+    int sv[2], r;
+    size_t len;
+    pthread_t t;
+    pid_t pid;
+
+    MUST(uds_socketpair(type, sv) == 0 && pipe2(written, O_CLOEXEC) == 0);
+    pid = spawn(stalling_peer, sv);
+    close(sv[1]);
+    MUST(pthread_create(&t, NULL, watchdog, &sv[0]) == 0);
+    do {
+        struct pollfd p;
+        errno = 0;
+        r = uds_recv_frame(sv[0], buf, sizeof buf, &len);
+        p.fd = sv[0];
+        p.events = POLLIN;
+        if (r == -1 && errno == EAGAIN) /* non-blocking, before the first byte */
+            MUST(poll(&p, 1, -1) == 1);
+    } while (r == -1 && errno == EAGAIN);
+    CHECK(r == -1 && errno == ECONNRESET);
+    MUST(pthread_join(t, NULL) == 0);
+    close(sv[0]);
+    close(written[0]);
+    close(written[1]);
+    CHECK(reap(pid) == 0);
+    printf("# prefix 1000, 10 bytes, then a stall (%s): blocked until another thread's "
+           "shutdown(SHUT_RD), then ECONNRESET\n", type & SOCK_NONBLOCK ? "non-blocking" : "blocking");
+}
+
 int main(void) {
     one(UINT32_MAX, UINT32_MAX, 0);
     one(UINT32_C(1) << 31, UINT64_C(1) << 31, 0);
     one(UINT32_MAX, 1000, 1);
     one(UINT32_C(1) << 31, 0, 1);
+    stalled(SOCK_STREAM);
+    stalled(SOCK_STREAM | SOCK_NONBLOCK);
     DONE();
 }

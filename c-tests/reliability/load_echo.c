@@ -88,6 +88,11 @@ static int server(void *arg) {
     CHECK(errors == 0 && echoed == clients * frames);
     CHECK(close(ep) == 0 && uds_close(srv) == 0);
     CHECK(!exists(path));
+    {
+        char lock[140];
+        snprintf(lock, sizeof lock, "%s.lock", path);
+        CHECK(!exists(lock));
+    }
     CHECK(count_fds() == base);
     printf("# server: %zu clients accepted, %zu held at once, %zu frames (%llu bytes) echoed, "
            "%d errors; descriptors %d at the start, %d at the end\n",

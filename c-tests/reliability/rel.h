@@ -94,16 +94,19 @@ static inline size_t pattern_check(const unsigned char *buf, size_t len, uint64_
 
 /* fork() whose child is killed when the test process dies, so a test
    stopped by its timeout leaves nothing running. The child runs fn(arg)
-   and exits with its result. Returns the child's pid. */
+   with fresh CHECK counts and exits with its result (child_result() for
+   its own CHECKs). Returns the child's pid. */
 static inline pid_t spawn(int (*fn)(void *), void *arg) {
     pid_t parent = getpid(), pid;
     fflush(NULL);
     pid = fork();
     MUST(pid >= 0);
     if (pid == 0) {
+        int r;
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
             _exit(3);
-        int r = fn(arg);
+        checks_passed = checks_failed = 0; /* the child's own verdict */
+        r = fn(arg);
         fflush(NULL);
         _exit(r);
     }
