@@ -5,9 +5,15 @@
 //! Entries are keyed by fd and checked against the socket's own inode, so an
 //! fd number reused after a plain `close(2)` is never taken for the old
 //! socket: a mismatched entry is stale and dropped (releasing its lock).
+//!
+//! Around `fork(2)` (pthread_atfork) the table is purged of such stale
+//! entries, so a child never inherits the lock of a listener that is
+//! already gone, and it is held, so a child never inherits it locked by a
+//! thread that does not exist in the child.
 
+use std::cell::RefCell;
 use std::os::fd::{OwnedFd, RawFd};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use crate::sys;
 
@@ -39,6 +45,10 @@ struct Entry {
     fd: RawFd,
     socket: Id,
     bound: Bound,
+    /// The process that bound it: only that one removes the file on close
+    /// (a forked child closing its copy must not pull the parent's socket
+    /// file from under it).
+    pid: i32,
     /// uds_unlink has removed the file: only the path is still of use
     /// (getsockname keeps reporting it, as the socket stays bound).
     removed: bool,
@@ -55,12 +65,38 @@ fn socket_id(fd: RawFd) -> Option<Id> {
     sys::fstat(fd).ok().map(|st| id_of(&st))
 }
 
+fn is_live(e: &Entry) -> bool {
+    socket_id(e.fd) == Some(e.socket)
+}
+
+thread_local! {
+    /// The table, locked by the thread that is forking, until fork returns.
+    static HELD_FOR_FORK: RefCell<Option<MutexGuard<'static, Vec<Entry>>>> = const { RefCell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let mut t = table();
+    t.retain(is_live);
+    HELD_FOR_FORK.with(|h| *h.borrow_mut() = Some(t));
+}
+
+extern "C" fn after_fork() {
+    // In the parent and in the (single-threaded) child alike: unlock.
+    HELD_FOR_FORK.with(|h| drop(h.borrow_mut().take()));
+}
+
 /// Records that `fd` bound `bound`. Replaces any older entry for the fd.
 pub(crate) fn record(fd: RawFd, bound: Bound) {
+    static AT_FORK: Once = Once::new();
+    AT_FORK.call_once(|| {
+        // Without the hook only a child forked after a plain close(2) of a
+        // listener is affected: it would inherit that listener's lock.
+        let _ = sys::at_fork(before_fork, after_fork, after_fork);
+    });
     let Some(socket) = socket_id(fd) else { return };
     let mut t = table();
     t.retain(|e| e.fd != fd);
-    t.push(Entry { fd, socket, bound, removed: false });
+    t.push(Entry { fd, socket, bound, pid: sys::getpid(), removed: false });
 }
 
 /// Takes out what removing `fd`'s socket file needs (its path, identity
@@ -98,16 +134,17 @@ pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
     t.iter().find(|e| e.socket == id).map(|e| e.bound.path.clone())
 }
 
-/// Whether the library bound `fd` (an entry exists and matches) and its
-/// socket file has not been removed yet.
-pub(crate) fn contains(fd: RawFd) -> bool {
+/// Whether this process bound `fd` through the library (an entry exists
+/// and matches) and its socket file has not been removed yet: what
+/// `uds_close` removes.
+pub(crate) fn owns_file(fd: RawFd) -> bool {
     let Some(id) = socket_id(fd) else { return false };
-    table().iter().any(|e| e.fd == fd && e.socket == id && !e.removed)
+    let pid = sys::getpid();
+    table().iter().any(|e| e.fd == fd && e.socket == id && e.pid == pid && !e.removed)
 }
 
 /// Drops entries whose fd no longer is the recorded socket (closed with a
 /// plain close(2)), so that their locks are released.
 pub(crate) fn purge_stale() {
-    let mut t = table();
-    t.retain(|e| socket_id(e.fd) == Some(e.socket));
+    table().retain(is_live);
 }

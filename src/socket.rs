@@ -309,9 +309,10 @@ pub fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
 }
 
 /// Closes `fd`, first removing the socket file it bound (as [`unlink`])
-/// where that applies.
+/// where that applies: this process bound `fd` itself (a copy inherited
+/// across fork leaves the file alone).
 pub fn close(fd: OwnedFd) -> Result<()> {
-    if registry::contains(fd.as_raw_fd()) {
+    if registry::owns_file(fd.as_raw_fd()) {
         let _ = unlink(fd.as_fd());
     }
     registry::forget(fd.as_raw_fd());

@@ -221,7 +221,15 @@ pub extern "C" fn uds_unlink(fd: c_int) -> c_int {
 }
 
 /// Closes `fd`, first removing its socket file as `uds_unlink` does where
-/// that applies (a failure to remove it does not stop the close).
+/// that applies: `fd` is the socket this process bound through the library
+/// (not a dup of it, and not a copy inherited across fork(2): a worker
+/// child closing its copy of the listener leaves the parent's socket file
+/// alone; call `uds_unlink` explicitly to remove it from there). A failure
+/// to remove the file does not stop the close.
+///
+/// Close a listener made with `UDS_REPLACE_STALE` with this call: a plain
+/// close(2) keeps its `<path>.lock` held until the library next tidies its
+/// table (the next `uds_listener` with that flag, or a fork).
 ///
 /// Returns 0, or -1 with errno `EBADF`. The fd is closed in every case but
 /// `EBADF`.

@@ -369,6 +369,16 @@ pub fn set_cloexec(fd: RawFd) -> SysResult<()> {
     Ok(())
 }
 
+/// Registers fork handlers (pthread_atfork).
+pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern "C" fn()) -> SysResult<()> {
+    // SAFETY: the handlers are plain functions of this library; glibc
+    // unregisters them if the library is unloaded.
+    match unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) } {
+        0 => Ok(()),
+        e => Err(e),
+    }
+}
+
 pub fn getpid() -> i32 {
     // SAFETY: getpid cannot fail.
     unsafe { libc::getpid() }
