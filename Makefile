@@ -8,7 +8,7 @@
 
 .DELETE_ON_ERROR:
 .PHONY: all build header install uninstall stage check check-rust check-abi check-c \
-        check-cxx check-docs check-python check-bench check-sanitize demo bench bench-instr fuzz clean
+        check-cxx check-docs check-python check-bench check-sanitize check-reliability-quick check-reliability demo bench bench-instr fuzz clean
 
 PREFIX      ?= /usr/local
 EXEC_PREFIX ?= $(PREFIX)
@@ -66,7 +66,7 @@ stage:
 	} > $(STAGE_ENV)
 
 # Every test. Each part prints its own summary; the first failure stops it.
-check: check-rust stage check-abi check-c check-cxx check-docs check-python check-bench
+check: check-rust stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
 	@echo "make check: all passed"
 
 check-rust:
@@ -79,6 +79,14 @@ check-abi: stage
 
 check-c: stage
 	bash c-tests/run-unit.sh
+
+# Load, faults and hostile input (SECURITY.md): quick sizes in make check.
+check-reliability-quick: stage
+	. $(STAGE_ENV) && bash c-tests/reliability/run.sh
+
+# The full sizes: 1,000 clients x 100 frames, 100,000 fds, 256 MiB under signals.
+check-reliability: stage
+	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --full
 
 check-cxx: stage
 	. $(STAGE_ENV) && echo '#include <udsock.h>' | \
@@ -105,6 +113,8 @@ demo: stage
 check-sanitize: stage
 	bash c-tests/run-unit.sh --sanitize
 	bash c-tests/run-unit.sh --valgrind
+	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize
+	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind
 
 # Coverage-guided fuzzing (cargo-fuzz, nightly toolchain): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300
