@@ -305,6 +305,6 @@ def test_forged_creds_are_refused():
             "try:\n"
             "    udsock.send_creds(fd, b'x', (os.getpid(), 0, 0))\n"
             "except PermissionError as e:\n"
-            "    print('EPERM', e)\n",
+            "    print('EPERM', e.strerror)\n",
             a.fileno(), pass_fds=[a.fileno()])
         assert p.stdout.startswith("EPERM uds_send_creds"), p.stdout
