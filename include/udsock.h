@@ -51,6 +51,30 @@
 #define UDS_REPLACE_STALE 1
 
 /**
+ * The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
+ */
+#define UDS_MAX_FDS 253
+
+/**
+ * `uds_msg.flags`: the data did not fit in `data`; the rest of the
+ * datagram or seqpacket was dropped.
+ */
+#define UDS_MSG_TRUNC 1
+
+/**
+ * `uds_msg.flags`: descriptors did not fit in `fds` (or the process hit
+ * its descriptor limit): those that arrived are in `fds`, the others were
+ * closed.
+ */
+#define UDS_MSG_CTRUNC 2
+
+/**
+ * `uds_msg.flags`: the message carried real credentials, stored in
+ * `*cred`.
+ */
+#define UDS_MSG_CRED 4
+
+/**
  * The first fd a service manager passes (`SD_LISTEN_FDS_START`).
  */
 #define UDS_LISTEN_FDS_START 3
@@ -95,6 +119,72 @@ typedef struct uds_addr {
      */
     char name[109];
 } uds_addr;
+
+/**
+ * A process's credentials, as `struct ucred`.
+ *
+ * A message that carried none is reported as
+ * `{0, (uint32_t)-1, (uint32_t)-1}`: no real user has uid `(uint32_t)-1`,
+ * so it is never mistaken for root (uid 0).
+ */
+typedef struct uds_cred {
+    /**
+     * Process id, as seen from the receiver's pid namespace (0 when the
+     * sender's is not visible there).
+     */
+    int32_t pid;
+    /**
+     * User id.
+     */
+    uint32_t uid;
+    /**
+     * Group id.
+     */
+    uint32_t gid;
+} uds_cred;
+
+/**
+ * One message: data, descriptors, credentials and an address, for
+ * `uds_sendmsg`/`uds_recvmsg` and the batch calls.
+ *
+ * Sending reads every field but `flags`. Receiving reads `data`/`len`,
+ * `fds`/`nfds` (capacities), `cred` and `addr` (where to store, or NULL),
+ * and writes `len`, `nfds`, `flags`, `*cred` and `*addr`.
+ */
+typedef struct uds_msg {
+    /**
+     * The bytes; NULL only with `len` 0.
+     */
+    void *data;
+    /**
+     * recv: in, the capacity of `data`; out, the bytes stored.
+     */
+    size_t len;
+    /**
+     * Descriptors; NULL only with `nfds` 0.
+     */
+    int *fds;
+    /**
+     * send: how many to pass (0 to `UDS_MAX_FDS`). recv: in, the capacity
+     * of `fds`; out, how many arrived (the caller owns them).
+     */
+    size_t nfds;
+    /**
+     * send: credentials to attach, or NULL for none. recv: where to store
+     * the sender's, or NULL; `{0, (uint32_t)-1, (uint32_t)-1}` when the
+     * message carried none.
+     */
+    struct uds_cred *cred;
+    /**
+     * recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`.
+     */
+    uint32_t flags;
+    /**
+     * send: the destination, or NULL for the connected peer. recv: where
+     * to store the sender's address, or NULL.
+     */
+    struct uds_addr *addr;
+} uds_msg;
 
 #ifdef __cplusplus
 extern "C" {
@@ -410,6 +500,289 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * byte of the frame), `EAGAIN`, `EBADF`, `EINVAL` (`len_out` NULL).
  */
 int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
+
+/**
+ * Sends `len` bytes from `buf` with the `nfds` descriptors in `fds[]` in
+ * one message (`SCM_RIGHTS`). The receiver gets new descriptors for the
+ * same open files; the caller's stay open and remain the caller's.
+ *
+ * `nfds` is 1 to `UDS_MAX_FDS` (253, the kernel's limit per message). On
+ * a stream socket the whole buffer is sent: the descriptors travel with
+ * its first byte. With `len == 0` on a stream socket one zero byte is sent
+ * as the carrier (Linux drops ancillary data sent without data on a
+ * stream); the call then returns 0 and the receiver reads that one byte.
+ *
+ * Returns `len`, or -1 with errno: `EINVAL` (`nfds` 0 or over
+ * `UDS_MAX_FDS`, `fds` NULL, `buf` NULL with `len > 0`), `EBADF` (`sock`
+ * or an entry of `fds` is not an open descriptor; uds_last_error() names
+ * the entry), `EPIPE` (the peer has gone), `EAGAIN`, `EINTR` (nothing
+ * sent), `ETOOMANYREFS` (too many descriptors in flight), `EMSGSIZE`,
+ * `ENOTCONN`, `ENOTSOCK`.
+ */
+ssize_t uds_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/**
+ * Receives one message: up to `len` bytes into `buf`, and its descriptors
+ * into `fds[]`. `*nfds` is the capacity of `fds` on entry and the number
+ * of descriptors that arrived on return.
+ *
+ * The received descriptors are new, close-on-exec
+ * (`MSG_CMSG_CLOEXEC`), in the order they were sent, and belong to the
+ * caller, who must close them. The receive reserves room for a
+ * credentials message besides the descriptors, so `SO_PASSCRED` being on
+ * never pushes descriptors out. `MSG_PEEK` is never used (a peek would
+ * install copies of the descriptors).
+ *
+ * If the message carried more descriptors than `*nfds` (the kernel's
+ * `MSG_CTRUNC`), or the process reached its descriptor limit
+ * (`RLIMIT_NOFILE`) while they were installed, every descriptor that
+ * arrived is closed, `*nfds` is set to 0 and the call fails with
+ * `EXFULL`, as systemd's recvmsg_safe does: a partial set is never
+ * handed over. The message's data is consumed by then. `uds_recvmsg`
+ * delivers what fits instead.
+ *
+ * On a stream socket, ancillary data is a barrier (unix(7)): one call
+ * returns the bytes up to and including those of one message that
+ * carried descriptors, never bytes of the next, so two descriptor-carrying
+ * sends are never merged. A sender's `len == 0` arrives as its one-byte
+ * carrier.
+ *
+ * Returns the bytes received (0 at the end of a stream, with `*nfds` 0),
+ * or -1 with errno, `*nfds` 0 and no descriptor left open: `EXFULL` (see
+ * above), `EINVAL` (`nfds` NULL, `fds` NULL with `*nfds > 0`, `buf` NULL
+ * with `len > 0`), `EAGAIN`, `EINTR`, `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_recv_fds(int sock, void *buf, size_t len, int *fds, size_t *nfds);
+
+/**
+ * Sends the descriptor `fd` with a one-byte payload (a zero byte).
+ * The caller's `fd` stays open.
+ *
+ * Returns 0, or -1 with errno as `uds_send_fds` (`EBADF` when `fd` is
+ * not open).
+ */
+int uds_send_fd(int sock, int fd);
+
+/**
+ * Receives one message carrying exactly one descriptor, as `uds_send_fd`
+ * sends it, and returns that descriptor (close-on-exec; the caller owns
+ * it). One byte of payload is read and discarded; on a stream, any
+ * further bytes of that send stay queued.
+ *
+ * Returns the descriptor, or -1 with errno: `ECONNRESET` (the peer closed
+ * the connection), `EBADMSG` (a message with no descriptor, or with
+ * several: all of them are closed), `EAGAIN`, `EINTR`, `EBADF`,
+ * `ENOTSOCK`.
+ */
+int uds_recv_fd(int sock);
+
+/**
+ * Stores in `*out` the credentials of `sock`'s peer as they were when it
+ * connected, or created the socketpair (`SO_PEERCRED`): its pid, and its
+ * effective uid and gid. The kernel records them; the peer cannot forge
+ * them.
+ *
+ * This is how a server on an abstract name, which has no file
+ * permissions and which any local process can connect to, decides whom
+ * to serve:
+ *
+ * ```c
+ * int conn = uds_accept(srv, 0);
+ * uds_cred c;
+ * if (uds_peer_cred(conn, &c) != 0 || c.uid != getuid()) {
+ *     close(conn);           /* not our user: refuse */
+ *     continue;
+ * }
+ * ```
+ *
+ * The pid may since have been reused by another process once the peer
+ * exited; `uds_peer_pidfd` gives a handle that cannot be.
+ *
+ * Returns 0, or -1 with errno: `ENOTCONN` (no peer: not connected, a
+ * listening socket, a datagram socket not made by socketpair), `EINVAL`
+ * (`out` NULL), `EBADF`, `ENOTSOCK`.
+ */
+int uds_peer_cred(int sock, struct uds_cred *out);
+
+/**
+ * Returns a pidfd for `sock`'s peer process (`SO_PEERPIDFD`, Linux 6.5),
+ * close-on-exec, owned by the caller. Unlike the pid of `uds_peer_cred`,
+ * it keeps referring to that very process even after it exits and its
+ * pid is reused: poll it for the exit, `pidfd_send_signal` it, or read
+ * its pid from `/proc/self/fdinfo/<fd>` (`Pid:`, -1 once it has exited).
+ *
+ * Returns the pidfd, or -1 with errno: `ENOTCONN` (no peer),
+ * `ENOPROTOOPT` (a kernel before 6.5), `ESRCH`/`EINVAL` (the peer has
+ * exited and been reaped, on kernels that cannot make a pidfd for it),
+ * `EMFILE`, `EBADF`, `ENOTSOCK`.
+ */
+int uds_peer_pidfd(int sock);
+
+/**
+ * Turns `SO_PASSCRED` on (`on` non-zero) or off: whether messages received
+ * on `sock` report their sender's credentials (`uds_recv_creds`,
+ * `uds_recvmsg`).
+ *
+ * Timing (unix(7)): a message sent without explicit credentials gets them
+ * only if `SO_PASSCRED` was on when it was queued; one queued before
+ * carries none, whatever is done later. So turn it on before the peer
+ * sends: on the listening socket before `uds_accept` (accepted sockets
+ * inherit it), or right after `uds_socketpair`/`uds_connect`, before
+ * telling the peer to go ahead. `uds_send_creds` attaches credentials
+ * explicitly, so those arrive either way.
+ *
+ * Returns 0, or -1 with errno: `EBADF`, `ENOTSOCK`.
+ */
+int uds_set_passcred(int sock, int on);
+
+/**
+ * Stores the supplementary group ids of `sock`'s peer, as they were when
+ * it connected (`SO_PEERGROUPS`), in `groups[]`. `*n` is the capacity of
+ * `groups` on entry and the number of groups on return.
+ *
+ * Sizing: if `*n` is too small, nothing is stored, `*n` is set to the
+ * number needed and the call fails with `ERANGE`; call it with
+ * `groups` NULL and `*n` 0 to ask for the count.
+ *
+ * Returns 0, or -1 with errno: `ERANGE` (see above), `ENOTCONN` (no
+ * peer), `EINVAL` (`n` NULL, `groups` NULL with `*n > 0`), `EBADF`,
+ * `ENOTSOCK`.
+ */
+int uds_peer_groups(int sock, uint32_t *groups, size_t *n);
+
+/**
+ * Stores the security label of `sock`'s peer (`SO_PEERSEC`: its SELinux
+ * context, AppArmor profile or Smack label), NUL-terminated, in `buf`.
+ *
+ * Returns the label's length (without the NUL), or -1 with errno:
+ * `ERANGE` (`cap` is too small for the label and its NUL;
+ * uds_last_error() says how much is needed), `ENOPROTOOPT` (no security
+ * module provides labels on this system), `ENOTCONN`, `EINVAL` (`buf`
+ * NULL with `cap > 0`), `EBADF`, `ENOTSOCK`.
+ */
+int uds_peer_security(int sock, char *buf, size_t cap);
+
+/**
+ * Sends `len` bytes from `buf` with credentials (`SCM_CREDENTIALS`):
+ * `*cred`, or with `cred` NULL the caller's own pid, real uid and real
+ * gid. They are attached explicitly, so they arrive even if the receiver
+ * turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
+ * With `len == 0` on a stream socket one zero byte is sent as the carrier
+ * (the call returns 0).
+ *
+ * The kernel checks them: a pid other than the caller's needs
+ * `CAP_SYS_ADMIN`, a uid or gid other than its real, effective or saved
+ * ones `CAP_SETUID`/`CAP_SETGID`. Forged values fail with `EPERM`; a pid
+ * that does not exist, with `ESRCH`.
+ *
+ * Returns `len`, or -1 with errno: `EPERM`, `ESRCH` (see above), `EINVAL`
+ * (`buf` NULL with `len > 0`), `EPIPE`, `EAGAIN`, `EINTR`, `ENOTCONN`,
+ * `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_send_creds(int sock, const void *buf, size_t len, const struct uds_cred *cred);
+
+/**
+ * Receives one message of up to `len` bytes into `buf` and stores its
+ * sender's credentials in `*out`. Turns `SO_PASSCRED` on first if it was
+ * off.
+ *
+ * A message queued while `SO_PASSCRED` was off, and sent without explicit
+ * credentials (by `uds_send`, `write`, another program), carries none
+ * (the kernel reports pid 0 and the overflow uid/gid): `*out` is then
+ * `{0, (uint32_t)-1, (uint32_t)-1}`, so that no caller mistakes it for a
+ * real user. See `uds_set_passcred` for when to turn it on. Descriptors
+ * sent with the message are closed.
+ *
+ * Returns the bytes received (0 at the end of a stream), or -1 with errno:
+ * `EINVAL` (`out` NULL, `buf` NULL with `len > 0`), `EAGAIN`, `EINTR`,
+ * `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_recv_creds(int sock, void *buf, size_t len, struct uds_cred *out);
+
+/**
+ * Sends one message: `m->len` bytes of `m->data`, the `m->nfds`
+ * descriptors of `m->fds` (`SCM_RIGHTS`), credentials `*m->cred` if not
+ * NULL (`SCM_CREDENTIALS`, checked by the kernel as for
+ * `uds_send_creds`), to `*m->addr` if not NULL (a pathname of up to 108
+ * bytes or an abstract name) or else the connected peer, in one
+ * `sendmsg`. `flags` go to sendmsg(2) with `MSG_NOSIGNAL` added.
+ *
+ * On a stream socket the whole buffer is sent (the descriptors travel
+ * with its first byte), and with `m->len == 0` but descriptors or
+ * credentials one zero byte is sent as the carrier (the call returns 0).
+ *
+ * Returns `m->len`, or -1 with errno: `EINVAL` (`m` NULL, a NULL pointer
+ * with a non-zero count, `nfds` over `UDS_MAX_FDS`, an unnamed `addr`),
+ * `ENAMETOOLONG` (`addr` holds a cut pathname), `EBADF` (`sock` or a
+ * descriptor is not open), `EPERM`/`ESRCH` (forged credentials), `EPIPE`,
+ * `EAGAIN`, `EINTR`, `EMSGSIZE`, `ECONNREFUSED`, `ENOENT`, `ETOOMANYREFS`,
+ * `ENOTCONN`, `ENOTSOCK`.
+ */
+ssize_t uds_sendmsg(int sock, const struct uds_msg *m, int flags);
+
+/**
+ * Receives one message: data into `m->data` (capacity `m->len`),
+ * descriptors into `m->fds` (capacity `m->nfds`), the sender's
+ * credentials into `*m->cred` and its address into `*m->addr` when those
+ * are not NULL. `flags` go to recvmsg(2) with `MSG_CMSG_CLOEXEC` added
+ * (`MSG_DONTWAIT`, `MSG_WAITALL`, `MSG_TRUNC`); `MSG_PEEK` is refused
+ * (peeking would install copies of the descriptors: peek the data with
+ * `uds_recv`).
+ *
+ * Truncation is never an error. On return `m->len` is the bytes stored,
+ * `m->nfds` the descriptors delivered (new, close-on-exec, in the order
+ * sent, owned by the caller), and `m->flags` has `UDS_MSG_TRUNC` if the
+ * data did not fit (the rest of a datagram is dropped), `UDS_MSG_CTRUNC`
+ * if descriptors did not fit or could not be opened (those that arrived
+ * are delivered, the others closed), `UDS_MSG_CRED` if real credentials
+ * arrived.
+ *
+ * With `m->cred` not NULL, `SO_PASSCRED` is turned on first (see
+ * `uds_set_passcred` for why messages already queued may still carry
+ * none: `*m->cred` is then `{0, (uint32_t)-1, (uint32_t)-1}` and
+ * `UDS_MSG_CRED` is clear). On a stream, ancillary data is a barrier: one
+ * call never returns bytes of two messages that carried descriptors.
+ *
+ * Returns the bytes received (the datagram's full length if `flags` has
+ * `MSG_TRUNC`; 0 at the end of a stream), or -1 with errno, `*m`
+ * unchanged and no descriptor received: `EINVAL` (`m` NULL, a NULL
+ * pointer with a non-zero capacity, `MSG_PEEK`), `EAGAIN`, `EINTR`,
+ * `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_recvmsg(int sock, struct uds_msg *m, int flags);
+
+/**
+ * Sends the `n` messages of `msgs[]`, each as `uds_sendmsg` would, with
+ * `sendmmsg(2)`: up to 64 messages in one system call (more take
+ * several). For datagram and seqpacket sockets, where each stays one
+ * message; every message may carry descriptors, credentials and an
+ * address.
+ *
+ * Returns how many messages were sent, in order: fewer than `n` when the
+ * kernel stopped (a full non-blocking socket; an error after the first
+ * message, which the next call reports). Returns -1 with errno when the
+ * first could not be sent: `EINVAL` (`msgs` NULL with `n > 0`, a message
+ * `uds_sendmsg` would refuse), `EAGAIN`, `EINTR`, `EMSGSIZE`, `EBADF`,
+ * `EPERM`, `EPIPE`, `ENOTSOCK`.
+ */
+int uds_send_batch(int sock, const struct uds_msg *msgs, size_t n, int flags);
+
+/**
+ * Receives up to `n` messages into `msgs[]`, each as `uds_recvmsg` would,
+ * with `recvmmsg(2)`: up to 64 messages in one system call (more take
+ * several). Each may carry descriptors (delivered into its own `fds`) and
+ * credentials. `MSG_PEEK` is refused.
+ *
+ * As with recvmmsg, on a blocking socket the call waits until all `n`
+ * have arrived, unless `flags` has `MSG_WAITFORONE` (wait for the first,
+ * then take what is queued) or `MSG_DONTWAIT`.
+ *
+ * Returns how many messages arrived (`msgs[0]` to `msgs[count - 1]` are
+ * filled in; the others are untouched), or -1 with errno when none did:
+ * `EAGAIN`, `EINTR`, `EINVAL` (`msgs` NULL with `n > 0`, a NULL pointer
+ * with a non-zero capacity), `EBADF`, `ENOTSOCK`.
+ */
+int uds_recv_batch(int sock, struct uds_msg *msgs, size_t n, int flags);
 
 /**
  * The number of sockets a service manager (systemd,

@@ -28,9 +28,12 @@
 
 pub mod activation;
 pub mod addr;
+pub mod cred;
 pub mod error;
+pub mod fds;
 pub mod frame;
 pub mod io;
+pub mod msg;
 pub mod socket;
 
 mod ffi;

@@ -3,10 +3,10 @@
 use std::ffi::{c_char, c_int};
 
 use super::{fd_arg, ffi_boundary, out_arg, ref_arg};
-use crate::addr::{format, Addr, AddrKind, FormatSink};
+use crate::addr::{format, Addr, AddrKind, Address, FormatSink};
 use crate::error::{err, Result};
 use crate::socket;
-use crate::sys::{EINVAL, SUN_PATH_LEN};
+use crate::sys::{EINVAL, ENAMETOOLONG, SUN_PATH_LEN};
 
 /// `uds_addr.kind`: not bound to any name.
 #[allow(dead_code)] // for the C header
@@ -52,6 +52,20 @@ impl uds_addr {
         self.name = [0; 109];
         for (d, s) in self.name.iter_mut().zip(&name[..n]) {
             *d = *s as c_char;
+        }
+    }
+
+    /// The address as a destination for a send.
+    pub(crate) fn destination(&self) -> Result<Address<'_>> {
+        match self.parts()? {
+            (AddrKind::Unnamed, _, _) => Err(err!(EINVAL, "addr is UDS_ADDR_UNNAMED: nothing to send to")),
+            (AddrKind::Pathname, _, true) => Err(err!(
+                ENAMETOOLONG,
+                "addr holds the first 108 bytes of a {}-byte path; send to it by name with uds_sendto",
+                self.len
+            )),
+            (AddrKind::Pathname, name, false) => Ok(Address::Pathname(name)),
+            (AddrKind::Abstract, name, _) => Ok(Address::Abstract(name)),
         }
     }
 

@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::os::fd::BorrowedFd;
+use std::mem::size_of;
 
 use crate::error::{err, Error, Result};
 use crate::sys::{self, EBADF, EINVAL};
@@ -18,6 +19,8 @@ pub mod addr;
 pub mod socket;
 pub mod data;
 pub mod frame;
+pub mod fds;
+pub mod msg;
 pub mod activation;
 pub mod library;
 
@@ -108,33 +111,60 @@ pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a [u8]> {
 
 /// A `(pointer, length)` input buffer; NULL is allowed only with length 0.
 pub(crate) fn bytes_arg<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if p.is_null() {
-        return Err(err!(EINVAL, "{what} is NULL with length {len}"));
-    }
-    if len > isize::MAX as usize {
-        return Err(err!(EINVAL, "{what} length {len} is larger than any buffer can be"));
-    }
-    // SAFETY: the C caller guarantees p points to len readable bytes.
-    Ok(unsafe { std::slice::from_raw_parts(p.cast(), len) })
+    slice_arg(p.cast::<u8>(), len, what)
 }
 
 /// A `(pointer, capacity)` output buffer; NULL is allowed only with capacity 0.
 pub(crate) fn bytes_mut_arg<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
-    if len == 0 {
+    slice_mut_arg(p.cast::<u8>(), len, what)
+}
+
+/// Checks an array argument of `n` `T`s: NULL only with `n` 0, and not
+/// larger than any object can be. `Ok(false)` for an empty array.
+fn check_array<T>(null: bool, n: usize, what: &str, count: &str) -> Result<bool> {
+    if n == 0 {
+        return Ok(false);
+    }
+    if null {
+        return Err(err!(EINVAL, "{what} is NULL with {count} {n}"));
+    }
+    if n > isize::MAX as usize / size_of::<T>().max(1) {
+        return Err(err!(EINVAL, "{what} {count} {n} is larger than any buffer can be"));
+    }
+    Ok(true)
+}
+
+/// A `(pointer, length)` input array; NULL is allowed only with length 0.
+pub(crate) fn slice_arg<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T]> {
+    if !check_array::<T>(p.is_null(), n, what, "length")? {
+        return Ok(&[]);
+    }
+    // SAFETY: the C caller guarantees p points to n valid, aligned Ts.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// A `(pointer, capacity)` output array; NULL is allowed only with capacity 0.
+pub(crate) fn slice_mut_arg<'a, T>(p: *mut T, n: usize, what: &str) -> Result<&'a mut [T]> {
+    if !check_array::<T>(p.is_null(), n, what, "capacity")? {
         return Ok(&mut []);
     }
-    if p.is_null() {
-        return Err(err!(EINVAL, "{what} is NULL with capacity {len}"));
+    // SAFETY: the C caller guarantees p points to n writable, aligned Ts
+    // that nothing else uses during the call.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+}
+
+/// An array of `n` descriptors to pass: NULL only with `n` 0; a negative
+/// entry is `EBADF`. The caller has bounded `n`.
+pub(crate) fn fds_arg<'a>(p: *const c_int, n: usize, what: &str) -> Result<&'a [BorrowedFd<'a>]> {
+    let raw = slice_arg(p, n, what)?;
+    if let Some(i) = raw.iter().position(|&fd| fd < 0) {
+        return Err(err!(EBADF, "{what}[{i}] = {} is not a file descriptor", raw[i]));
     }
-    if len > isize::MAX as usize {
-        return Err(err!(EINVAL, "{what} capacity {len} is larger than any buffer can be"));
-    }
-    // SAFETY: the C caller guarantees p points to len writable bytes that
-    // nothing else uses during the call.
-    Ok(unsafe { std::slice::from_raw_parts_mut(p.cast(), len) })
+    // SAFETY: BorrowedFd is repr(transparent) over a c_int and valid for
+    // every value but -1; every entry is >= 0. The C caller lends the
+    // descriptors for the duration of the call; one that is not open only
+    // makes the system call fail (EBADF).
+    Ok(unsafe { &*(raw as *const [c_int] as *const [BorrowedFd<'a>]) })
 }
 
 /// A required output pointer; NULL is `EINVAL`.

@@ -14,6 +14,9 @@ pub use libc::{
     EPROTOTYPE, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET,
     SOCK_STREAM, SOMAXCONN,
 };
+pub use libc::{EBADMSG, ENODATA, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_PEEK, MSG_WAITFORONE};
+
+pub mod cmsg;
 
 /// Result of a system call: the value, or the errno it failed with.
 pub type SysResult<T> = Result<T, i32>;
@@ -86,10 +89,20 @@ impl RawAddr {
     }
 }
 
-fn fd_from(ret: RawFd) -> OwnedFd {
+/// Takes ownership of `ret`: a descriptor the kernel just gave this
+/// process (a return value, or an entry of an `SCM_RIGHTS` block) that
+/// nothing else owns. Only ever called on such descriptors.
+pub fn fd_from(ret: RawFd) -> OwnedFd {
     // SAFETY: ret is a new descriptor the kernel just gave us and nothing
-    // else owns.
+    // else owns (the callers' contract, above).
     unsafe { OwnedFd::from_raw_fd(ret) }
+}
+
+/// Borrows a descriptor the caller owns for as long as `fd` is borrowed.
+pub fn borrow_owned(fd: &RawFd) -> BorrowedFd<'_> {
+    // SAFETY: callers pass only descriptors they own and keep open while
+    // the borrow lives (an FdBuf's entries).
+    unsafe { BorrowedFd::borrow_raw(*fd) }
 }
 
 fn addr_ptr(a: &RawAddr) -> *const libc::sockaddr {
@@ -206,7 +219,6 @@ pub unsafe fn sendmsg(fd: BorrowedFd<'_>, msg: &libc::msghdr, flags: i32) -> Sys
 ///
 /// # Safety
 /// Every pointer in `msg` must be valid for writes of the lengths it states.
-#[allow(dead_code)] // for the ancillary-data calls
 pub unsafe fn recvmsg(fd: BorrowedFd<'_>, msg: &mut libc::msghdr, flags: i32) -> SysResult<usize> {
     // SAFETY: the caller vouches for msg's pointers.
     syscall!(unsafe { libc::recvmsg(fd.as_raw_fd(), msg, flags) }).map(|n| n as usize)
@@ -228,7 +240,6 @@ pub fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> SysResult<i3
     Ok(v)
 }
 
-#[allow(dead_code)] // for the credentials calls
 pub fn setsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32, v: i32) -> SysResult<()> {
     // SAFETY: v is a valid int of the stated length.
     syscall!(unsafe {
@@ -382,6 +393,81 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
 pub fn getpid() -> i32 {
     // SAFETY: getpid cannot fail.
     unsafe { libc::getpid() }
+}
+
+pub fn getuid() -> u32 {
+    // SAFETY: getuid cannot fail.
+    unsafe { libc::getuid() }
+}
+
+pub fn getgid() -> u32 {
+    // SAFETY: getgid cannot fail.
+    unsafe { libc::getgid() }
+}
+
+/// Whether `fd` is an open descriptor (`F_GETFD` succeeds).
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: fcntl on an int descriptor with an integer command.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
+}
+
+// --- peer credentials ------------------------------------------------------
+
+/// Element types `getsockopt_into` may fill: any bit pattern is valid.
+pub trait Plain: Copy {}
+impl Plain for u8 {}
+impl Plain for u32 {}
+
+/// `getsockopt` into `buf`: the option's length in bytes, or the errno and
+/// the length the kernel reported (`ERANGE` reports the length it needs).
+pub fn getsockopt_into<T: Plain>(fd: BorrowedFd<'_>, level: i32, name: i32, buf: &mut [T]) -> Result<usize, (i32, usize)> {
+    let mut len = mem::size_of_val(buf).min(socklen_t::MAX as usize) as socklen_t;
+    let p = if buf.is_empty() { std::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+    // SAFETY: p is NULL with length 0, or buf, writable for len bytes; T
+    // accepts any bit pattern the kernel writes.
+    match syscall!(unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, p, &mut len) }) {
+        Ok(_) => Ok(len as usize),
+        Err(e) => Err((e, len as usize)),
+    }
+}
+
+/// `SO_PEERCRED`: pid, uid, gid of the peer when it connected.
+pub fn peer_cred(fd: BorrowedFd<'_>) -> SysResult<cmsg::Ucred> {
+    let mut u = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = mem::size_of::<libc::ucred>() as socklen_t;
+    // SAFETY: u has room for the ucred the option returns.
+    syscall!(unsafe {
+        libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut u as *mut libc::ucred).cast(), &mut len)
+    })?;
+    Ok(cmsg::Ucred { pid: u.pid, uid: u.uid, gid: u.gid })
+}
+
+/// `SO_PEERPIDFD`: a pidfd for the peer (close-on-exec).
+pub fn peer_pidfd(fd: BorrowedFd<'_>) -> SysResult<OwnedFd> {
+    let pidfd = fd_from(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PEERPIDFD)?);
+    set_cloexec(pidfd.as_raw_fd())?;
+    Ok(pidfd)
+}
+
+/// The kernel's overflow uid and gid (`/proc/sys/kernel/overflow{u,g}id`,
+/// 65534 when /proc cannot tell): what it reports for an id that has no
+/// mapping, and with pid 0 for a message that carried no credentials.
+pub fn overflow_ids() -> (u32, u32) {
+    static IDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
+    *IDS.get_or_init(|| {
+        (read_number(c"/proc/sys/kernel/overflowuid").unwrap_or(65534),
+         read_number(c"/proc/sys/kernel/overflowgid").unwrap_or(65534))
+    })
+}
+
+/// A small decimal number from a file, read into a stack buffer.
+fn read_number(path: &CStr) -> Option<u32> {
+    // SAFETY: path is NUL-terminated.
+    let fd = syscall!(unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }).ok().map(fd_from)?;
+    let mut buf = [0u8; 16];
+    // SAFETY: buf is writable for its length.
+    let n = syscall!(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) }).ok()? as usize;
+    std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
 }
 
 /// Removes an environment variable.

@@ -1,0 +1,178 @@
+//! Credentials: who the peer is (`SO_PEERCRED`, `SO_PEERPIDFD`,
+//! `SO_PEERGROUPS`, `SO_PEERSEC`), and credentials sent with a message
+//! (`SCM_CREDENTIALS`, `SO_PASSCRED`).
+//!
+//! The peer's credentials are those it had when it connected (or made the
+//! socketpair). A pid can be reused once that process has exited; a pidfd
+//! ([`peer_pidfd`]) keeps referring to the very process.
+//!
+//! Credentials on a message are reported only if `SO_PASSCRED` is on at
+//! the receiver. A message that did not carry them explicitly (as
+//! [`send_creds`] does) gets them only if `SO_PASSCRED` was already on
+//! when it was queued; one queued earlier reports [`Cred::NONE`].
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use udsock::cred::{peer_cred, recv_creds, send_creds, Cred};
+//! let (a, b) = udsock::socket::socketpair(libc::SOCK_STREAM).unwrap();
+//! assert_eq!(peer_cred(a.as_fd()).unwrap().pid, std::process::id() as i32);
+//! send_creds(a.as_fd(), b"hi", None).unwrap();
+//! let mut buf = [0u8; 8];
+//! let (n, cred) = recv_creds(b.as_fd(), &mut buf).unwrap();
+//! assert_eq!((n, cred), (2, Cred::own()));
+//! ```
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use crate::error::{err, sys_err, Result};
+use crate::msg::{self, Message};
+use crate::sys::cmsg::Ucred;
+use crate::sys::{self, ENODATA, ENOTCONN, ERANGE};
+
+/// A process's credentials: `struct ucred`, the C ABI's `uds_cred`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Cred {
+    /// Process id, as seen from the receiver's pid namespace (0 if it is
+    /// not visible there).
+    pub pid: i32,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// cbindgen:ignore
+impl Cred {
+    /// No credentials: pid 0 and the ids `(uint32_t)-1`, which no real
+    /// user has, so that nobody mistakes a message that carried none for
+    /// one from root.
+    pub const NONE: Cred = Cred { pid: 0, uid: u32::MAX, gid: u32::MAX };
+
+    /// The calling process's pid, real uid and real gid: what the kernel
+    /// accepts without privileges, and what it attaches by itself.
+    pub fn own() -> Cred {
+        Cred { pid: sys::getpid(), uid: sys::getuid(), gid: sys::getgid() }
+    }
+
+    /// What the kernel reported, or `None` for the pattern it uses for a
+    /// message that carried no credentials (pid 0 with the overflow ids, or
+    /// with `-1`).
+    pub(crate) fn from_kernel(u: Ucred) -> Option<Cred> {
+        let (ou, og) = sys::overflow_ids();
+        let absent = u.pid == 0 && ((u.uid, u.gid) == (ou, og) || (u.uid, u.gid) == (u32::MAX, u32::MAX));
+        (!absent).then_some(Cred { pid: u.pid, uid: u.uid, gid: u.gid })
+    }
+
+    pub(crate) fn to_kernel(self) -> Ucred {
+        Ucred { pid: self.pid, uid: self.uid, gid: self.gid }
+    }
+}
+
+/// Refuses a listening socket: its "peer" would be the process that called
+/// listen(), never a client.
+fn connected(fd: BorrowedFd<'_>, what: &str) -> Result<()> {
+    match sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(err!(ENOTCONN, "{what} of fd {}: a listening socket has no peer; ask an accepted connection", fd.as_raw_fd())),
+        Err(e) => Err(sys_err!(e, "{what} of fd {}", fd.as_raw_fd())),
+    }
+}
+
+fn not_connected(fd: BorrowedFd<'_>, what: &str) -> crate::Error {
+    err!(ENOTCONN, "{what} of fd {}: no peer (not connected, or a datagram socket not made by socketpair)", fd.as_raw_fd())
+}
+
+/// The peer's pid, uid and gid when it connected (`SO_PEERCRED`).
+///
+/// Errors: `ENOTCONN` when there is no peer (not connected, a listening
+/// socket, a datagram socket that was not made by socketpair), `EBADF`,
+/// `ENOTSOCK`.
+pub fn peer_cred(fd: BorrowedFd<'_>) -> Result<Cred> {
+    let u = sys::peer_cred(fd).map_err(|e| sys_err!(e, "SO_PEERCRED of fd {}", fd.as_raw_fd()))?;
+    if u.pid == 0 && u.uid == u32::MAX && u.gid == u32::MAX {
+        return Err(not_connected(fd, "SO_PEERCRED"));
+    }
+    connected(fd, "SO_PEERCRED")?;
+    Ok(Cred { pid: u.pid, uid: u.uid, gid: u.gid })
+}
+
+/// A pidfd for the peer process (`SO_PEERPIDFD`, Linux 6.5), close-on-exec:
+/// unlike a pid, it can never come to name another process.
+///
+/// Errors: `ENOTCONN` (no peer), `ENOPROTOOPT` (a kernel before 6.5),
+/// `ESRCH`/`EINVAL` (the peer has exited and been reaped, on kernels that
+/// cannot make a pidfd for it), `EBADF`, `ENOTSOCK`.
+pub fn peer_pidfd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    connected(fd, "SO_PEERPIDFD")?;
+    sys::peer_pidfd(fd).map_err(|e| match e {
+        ENODATA => not_connected(fd, "SO_PEERPIDFD"),
+        e => sys_err!(e, "SO_PEERPIDFD of fd {}", fd.as_raw_fd()),
+    })
+}
+
+/// Turns `SO_PASSCRED` on or off: whether received messages report the
+/// sender's credentials.
+pub fn set_passcred(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PASSCRED, on as i32)
+        .map_err(|e| sys_err!(e, "SO_PASSCRED={} on fd {}", on as i32, fd.as_raw_fd()))
+}
+
+/// The peer's supplementary groups (`SO_PEERGROUPS`), like `snprintf`:
+/// returns how many there are; when that is more than `groups.len()`,
+/// nothing was stored and the caller should retry with that many.
+///
+/// Errors: `ENOTCONN` (no peer), `EBADF`, `ENOTSOCK`.
+pub fn peer_groups(fd: BorrowedFd<'_>, groups: &mut [u32]) -> Result<usize> {
+    connected(fd, "SO_PEERGROUPS")?;
+    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERGROUPS, groups) {
+        Ok(len) => Ok(len / 4),
+        Err((ERANGE, needed)) => Ok((needed / 4).max(groups.len() + 1)),
+        Err((ENODATA, _)) => Err(not_connected(fd, "SO_PEERGROUPS")),
+        Err((e, _)) => Err(sys_err!(e, "SO_PEERGROUPS of fd {}", fd.as_raw_fd())),
+    }
+}
+
+/// The peer's security label (`SO_PEERSEC`), like `snprintf`: stores it
+/// NUL-terminated in `buf` and returns its length without the NUL; when
+/// that is `buf.len()` or more, it did not fit and `buf` holds nothing
+/// useful.
+///
+/// Errors: `ENOPROTOOPT` when no security module (SELinux, AppArmor, Smack)
+/// provides labels, `ENOTCONN`, `EBADF`, `ENOTSOCK`.
+pub fn peer_security(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    connected(fd, "SO_PEERSEC")?;
+    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, buf) {
+        Ok(len) => {
+            // Some modules count a terminating NUL, some do not.
+            let label = buf[..len].iter().position(|&b| b == 0).unwrap_or(len);
+            if label < buf.len() {
+                buf[label] = 0;
+            }
+            Ok(label)
+        }
+        // The kernel's length may count a NUL; one more byte is always enough.
+        Err((ERANGE, needed)) => Ok(needed.max(buf.len())),
+        Err((e, _)) => Err(sys_err!(e, "SO_PEERSEC of fd {}", fd.as_raw_fd())),
+    }
+}
+
+/// Sends `data` with credentials (`SCM_CREDENTIALS`): `cred`, or the
+/// caller's own ([`Cred::own`]) when `None`. Attached explicitly, they
+/// arrive whenever the receiver turns `SO_PASSCRED` on. Another process's
+/// pid, or ids that are not the caller's, need `CAP_SYS_ADMIN` /
+/// `CAP_SETUID` / `CAP_SETGID`: `EPERM` otherwise (`ESRCH` for a pid that
+/// does not exist). On a stream, empty `data` sends one zero byte.
+pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result<usize> {
+    let cred = Some(cred.unwrap_or_else(Cred::own));
+    msg::send(fd, &Message { data, cred, ..Message::default() }, 0, "send_creds")
+}
+
+/// Receives one message and the credentials it carried, turning
+/// `SO_PASSCRED` on first. A message queued while `SO_PASSCRED` was off and
+/// sent without explicit credentials carries none: [`Cred::NONE`]. Any
+/// descriptors the message carried are closed.
+pub fn recv_creds(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Cred)> {
+    set_passcred(fd, true)?;
+    let a = msg::receive(fd, data, &mut [], None, 0, "recv_creds")?;
+    Ok((a.bytes, a.cred.unwrap_or(Cred::NONE)))
+}

@@ -1,0 +1,260 @@
+//! Passing file descriptors (`SCM_RIGHTS`).
+//!
+//! A message carries 1 to [`MAX_FDS`] descriptors. The receiver gets new
+//! descriptors for the same open file descriptions, close-on-exec
+//! (`MSG_CMSG_CLOEXEC`). Nothing here allocates: received descriptors go
+//! into storage the caller provides, wrapped in an [`FdBuf`] that closes
+//! them unless they are taken, so none can leak.
+//!
+//! On a stream socket a message with descriptors but no data carries one
+//! zero byte, since Linux drops ancillary data sent with no bytes on a
+//! stream. Ancillary data also acts as a barrier there (unix(7)): one
+//! receive never returns bytes from two messages that carried descriptors,
+//! nor reads past the end of one that did.
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use udsock::fds::{recv_fds, send_fds, FdBuf};
+//! let (a, b) = udsock::socket::socketpair(libc::SOCK_SEQPACKET).unwrap();
+//! let file = std::fs::File::open("/dev/null").unwrap();
+//! send_fds(a.as_fd(), b"here", &[file.as_fd()]).unwrap();
+//!
+//! let mut slots = [0; 4];
+//! let mut fds = FdBuf::new(&mut slots);
+//! let mut buf = [0u8; 16];
+//! let n = recv_fds(b.as_fd(), &mut buf, &mut fds).unwrap();
+//! assert_eq!((&buf[..n], fds.len()), (&b"here"[..], 1));
+//! let received: Vec<std::os::fd::OwnedFd> = fds.into_owned().collect();
+//! assert_eq!(received.len(), 1);
+//! ```
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use crate::error::{err, Result};
+use crate::msg::{self, Message};
+use crate::sys::{self, EBADMSG, ECONNRESET, EINVAL, EXFULL};
+
+/// The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
+pub const MAX_FDS: usize = sys::cmsg::MAX_FDS;
+
+/// Received descriptors: the first [`len`](FdBuf::len) entries of storage
+/// the caller provides. The `FdBuf` owns them and closes them when it is
+/// dropped, unless they are taken ([`into_owned`](FdBuf::into_owned),
+/// [`pop`](FdBuf::pop)) or released as raw numbers
+/// ([`release`](FdBuf::release)).
+///
+/// Receives add descriptors after those already held; the room left,
+/// `capacity() - len()` (at most [`MAX_FDS`] per message), is what a
+/// receive offers the kernel.
+pub struct FdBuf<'a> {
+    slots: &'a mut [RawFd],
+    len: usize,
+}
+
+impl<'a> FdBuf<'a> {
+    /// An empty buffer over `slots`: room for `slots.len()` descriptors.
+    pub fn new(slots: &'a mut [RawFd]) -> FdBuf<'a> {
+        FdBuf { slots, len: 0 }
+    }
+
+    /// How many descriptors it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many descriptors it can hold.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The descriptors it holds, as numbers (still owned by the `FdBuf`).
+    pub fn as_raw(&self) -> &[RawFd] {
+        &self.slots[..self.len]
+    }
+
+    /// Borrows descriptor `i`.
+    pub fn get(&self, i: usize) -> Option<BorrowedFd<'_>> {
+        self.as_raw().get(i).map(sys::borrow_owned)
+    }
+
+    /// Takes the last descriptor.
+    pub fn pop(&mut self) -> Option<OwnedFd> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        Some(sys::fd_from(self.slots[self.len]))
+    }
+
+    /// Takes every descriptor, in the order they were sent. Those the
+    /// iterator has not yielded when it is dropped are closed.
+    pub fn into_owned(mut self) -> IntoOwned<'a> {
+        let len = std::mem::replace(&mut self.len, 0);
+        let slots = std::mem::take(&mut self.slots);
+        IntoOwned { slots: &slots[..len], next: 0 }
+    }
+
+    /// Closes every descriptor it holds.
+    pub fn clear(&mut self) {
+        for &fd in &self.slots[..self.len] {
+            let _ = sys::close(fd);
+        }
+        self.len = 0;
+    }
+
+    /// Gives up ownership: the first `n` entries of the storage (`n` is
+    /// returned) are open descriptors that whoever holds the storage must
+    /// close. This is how the C ABI hands descriptors to its caller.
+    pub fn release(mut self) -> usize {
+        std::mem::replace(&mut self.len, 0)
+    }
+
+    /// The free slots after those in use.
+    pub(crate) fn spare(&mut self) -> &mut [RawFd] {
+        &mut self.slots[self.len..]
+    }
+
+    /// Counts `n` more slots (filled through [`FdBuf::spare`]) as held.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.len += n;
+        debug_assert!(self.len <= self.slots.len());
+    }
+}
+
+impl Drop for FdBuf<'_> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl std::fmt::Debug for FdBuf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FdBuf").field(&self.as_raw()).finish()
+    }
+}
+
+/// The descriptors of an [`FdBuf`], taken one by one; those left when it is
+/// dropped are closed.
+pub struct IntoOwned<'a> {
+    slots: &'a [RawFd],
+    next: usize,
+}
+
+impl Iterator for IntoOwned<'_> {
+    type Item = OwnedFd;
+
+    fn next(&mut self) -> Option<OwnedFd> {
+        let fd = *self.slots.get(self.next)?;
+        self.next += 1;
+        Some(sys::fd_from(fd))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.slots.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for IntoOwned<'_> {}
+
+impl Drop for IntoOwned<'_> {
+    fn drop(&mut self) {
+        self.for_each(drop);
+    }
+}
+
+/// Checks a descriptor count for the simple sends: 1 to [`MAX_FDS`].
+pub(crate) fn check_count(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(err!(EINVAL, "no descriptors to send: nfds is 0 (1..{MAX_FDS})"));
+    }
+    if n > MAX_FDS {
+        return Err(err!(EINVAL, "{n} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)"));
+    }
+    Ok(())
+}
+
+/// Sends `data` with the descriptors `fds` (1 to [`MAX_FDS`]) in one
+/// message. Returns the bytes of `data` sent: all of them (on a stream, the
+/// rest follows the first part if the kernel takes only part). An empty
+/// `data` on a stream socket sends one zero byte as the carrier and
+/// returns 0.
+///
+/// Errors: `EINVAL` (no descriptors, or more than [`MAX_FDS`]), `EBADF`
+/// (a descriptor that is not open: the message names it), and whatever
+/// `sendmsg` reports (`EPIPE`, `EAGAIN`, `ETOOMANYREFS`, …).
+pub fn send_fds(fd: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize> {
+    check_count(fds.len())?;
+    msg::send(fd, &Message { data, fds, ..Message::default() }, 0, "send_fds")
+}
+
+/// Receives one message into `data` and its descriptors into `fds`.
+/// Returns the bytes received (0 at the end of a stream).
+///
+/// If the message carried more descriptors than `fds` has room for (the
+/// kernel's `MSG_CTRUNC`, or more than fit), or the process ran out of
+/// descriptors while they were installed, every descriptor that arrived
+/// with it is closed, `fds` is left as it was, and the call fails with
+/// `EXFULL`: the data bytes of that message are consumed. Use
+/// [`msg::recvmsg`] to keep what fits instead.
+pub fn recv_fds(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>) -> Result<usize> {
+    let room = fds.spare().len();
+    let got = msg::receive(fd, data, fds.spare(), None, 0, "recv_fds")?;
+    if got.truncated_fds() {
+        for &f in &fds.spare()[..got.nfds] {
+            let _ = sys::close(f);
+        }
+        return Err(err!(
+            EXFULL,
+            "fd {}: the message carried more descriptors than the {room} slots (or than the process may open); \
+             all {} that arrived were closed and its {} data bytes consumed",
+            fd.as_raw_fd(),
+            got.nfds + got.closed,
+            got.bytes
+        ));
+    }
+    fds.commit(got.nfds);
+    Ok(got.bytes)
+}
+
+/// Sends one descriptor with a one-byte payload (a zero byte).
+pub fn send_fd(fd: BorrowedFd<'_>, passed: BorrowedFd<'_>) -> Result<()> {
+    msg::send(fd, &Message { data: b"\0", fds: &[passed], ..Message::default() }, 0, "send_fd").map(drop)
+}
+
+/// Receives one message that carries exactly one descriptor and returns
+/// it. Its payload is read and discarded: one byte (on a stream, further
+/// bytes of the message stay queued; of a datagram, the rest is dropped).
+///
+/// Errors: `ECONNRESET` at the end of the stream; `EBADMSG` for a message
+/// with no descriptor or with several (all of them are closed).
+pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut slot = [-1; 1];
+    let got = msg::receive(fd, &mut byte, &mut slot, None, 0, "recv_fd")?;
+    let arrived = got.nfds + got.closed;
+    if got.nfds == 1 && !got.truncated_fds() {
+        return Ok(sys::fd_from(slot[0]));
+    }
+    if got.nfds == 1 {
+        let _ = sys::close(slot[0]);
+    }
+    if arrived == 0 && got.bytes == 0 && sys::socket_type(fd).map_or(true, |t| t != sys::SOCK_DGRAM) {
+        return Err(err!(ECONNRESET, "fd {}: the peer closed the connection before sending a descriptor", fd.as_raw_fd()));
+    }
+    if arrived == 0 {
+        return Err(err!(EBADMSG, "fd {}: a message of {} bytes without a descriptor", fd.as_raw_fd(), got.bytes));
+    }
+    Err(err!(
+        EBADMSG,
+        "fd {}: a message with {}{} descriptors where one was expected; all were closed",
+        fd.as_raw_fd(),
+        if got.ctrunc { "more than " } else { "" },
+        arrived
+    ))
+}

@@ -1,0 +1,387 @@
+//! General messages: data, descriptors, credentials and an address in one
+//! `sendmsg`/`recvmsg`, and batches of them in one `sendmmsg`/`recvmmsg`.
+//!
+//! Truncation is never an error here: a receive reports it in
+//! [`Received::flags`] ([`TRUNC`], [`CTRUNC`]) and delivers the descriptors
+//! that did fit (the others are closed). Control data lives on the stack,
+//! sized for the worst case; nothing allocates.
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use udsock::fds::FdBuf;
+//! use udsock::msg::{recvmsg, sendmsg, Message, CTRUNC};
+//! let (a, b) = udsock::socket::socketpair(libc::SOCK_DGRAM).unwrap();
+//! let file = std::fs::File::open("/dev/null").unwrap();
+//! let two = [file.as_fd(), file.as_fd()];
+//! sendmsg(a.as_fd(), &Message { data: b"x", fds: &two, ..Message::default() }, 0).unwrap();
+//!
+//! let mut slots = [0; 1];
+//! let mut fds = FdBuf::new(&mut slots);
+//! let mut buf = [0u8; 8];
+//! let got = recvmsg(b.as_fd(), &mut buf, &mut fds, 0).unwrap();
+//! assert_eq!((got.len, fds.len()), (1, 1));
+//! assert!(got.flags & CTRUNC != 0); // one descriptor did not fit: it was closed
+//! ```
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use crate::addr::{Addr, Address, Target};
+use crate::cred::Cred;
+use crate::error::{err, sys_err, Error, Result};
+use crate::fds::{FdBuf, MAX_FDS};
+use crate::io::retry_mid_transfer;
+use crate::sys::cmsg::{self, Aligned, Batch, Got, CONTROL_LEN};
+use crate::sys::{self, RawAddr, EBADF, EINVAL, MSG_DONTWAIT, MSG_PEEK, MSG_WAITFORONE, POLLOUT, SOCK_STREAM};
+
+/// [`Received::flags`]: the data did not fit the buffer; the rest of the
+/// datagram was dropped.
+pub const TRUNC: u32 = 1;
+/// [`Received::flags`]: descriptors did not fit (or the process could not
+/// open them all): those that did were delivered, the others closed.
+pub const CTRUNC: u32 = 2;
+/// [`Received::flags`]: the message carried real credentials
+/// ([`Received::cred`] is `Some`).
+pub const CRED: u32 = 4;
+
+/// Messages one batch system call carries at most; longer batches are
+/// sent or received in several calls.
+pub const BATCH: usize = cmsg::BATCH;
+
+/// A message to send.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Message<'a> {
+    /// The bytes.
+    pub data: &'a [u8],
+    /// Descriptors to pass (0 to [`MAX_FDS`]).
+    pub fds: &'a [BorrowedFd<'a>],
+    /// Credentials to attach (`SCM_CREDENTIALS`); forging another process's
+    /// needs privileges (`EPERM`).
+    pub cred: Option<Cred>,
+    /// Destination, for an unconnected datagram socket.
+    pub to: Option<Address<'a>>,
+}
+
+/// What a receive brought.
+#[derive(Clone, Debug)]
+pub struct Received {
+    /// Bytes stored in the buffer.
+    pub len: usize,
+    /// What `recvmsg` returned: `len`, or the datagram's full length when
+    /// `MSG_TRUNC` was among the flags.
+    pub bytes: usize,
+    /// Descriptors added to the [`FdBuf`].
+    pub nfds: usize,
+    /// The sender's credentials, when the message carried real ones (see
+    /// [`crate::cred::recv_creds`] for when it does).
+    pub cred: Option<Cred>,
+    /// [`TRUNC`], [`CTRUNC`], [`CRED`].
+    pub flags: u32,
+    /// The sender's address (unnamed when it is not bound).
+    pub from: Addr,
+}
+
+/// The outcome of one receive, before it is reported.
+pub(crate) struct Arrival {
+    pub bytes: usize,
+    pub nfds: usize,
+    pub closed: usize,
+    pub trunc: bool,
+    pub ctrunc: bool,
+    pub cred: Option<Cred>,
+}
+
+impl Arrival {
+    fn from_got(g: &Got) -> Arrival {
+        Arrival {
+            bytes: g.bytes,
+            nfds: g.anc.nfds,
+            closed: g.anc.closed,
+            trunc: g.flags & libc::MSG_TRUNC != 0,
+            ctrunc: g.flags & libc::MSG_CTRUNC != 0,
+            cred: g.anc.cred.and_then(Cred::from_kernel),
+        }
+    }
+
+    /// Descriptors were lost: the kernel truncated them, or they had no slot.
+    pub fn truncated_fds(&self) -> bool {
+        self.ctrunc || self.closed > 0
+    }
+
+    fn report(&self, cap: usize, from: &RawAddr) -> Received {
+        let flags = if self.trunc { TRUNC } else { 0 }
+            | if self.truncated_fds() { CTRUNC } else { 0 }
+            | if self.cred.is_some() { CRED } else { 0 };
+        Received {
+            len: self.bytes.min(cap),
+            bytes: self.bytes,
+            nfds: self.nfds,
+            cred: self.cred,
+            flags,
+            from: Addr::from_raw(from),
+        }
+    }
+}
+
+fn check_recv_flags(flags: i32) -> Result<()> {
+    if flags & MSG_PEEK != 0 {
+        return Err(err!(
+            EINVAL,
+            "MSG_PEEK is refused: peeking a message installs copies of its descriptors; peek the data with uds_recv"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a message needs the carrier byte: ancillary data and no bytes,
+/// on a stream socket (which would drop the ancillary data).
+fn needs_carrier(fd: BorrowedFd<'_>, m: &Message<'_>) -> bool {
+    m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some()) && sys::socket_type(fd).ok() == Some(SOCK_STREAM)
+}
+
+fn resolve(to: Option<Address<'_>>) -> Result<Option<Target>> {
+    match to {
+        None => Ok(None),
+        Some(Address::Pathname(p)) => Target::path(p).map(Some),
+        Some(Address::Abstract(n)) => Target::abstract_name(n).map(Some),
+    }
+}
+
+fn check_message(m: &Message<'_>) -> Result<()> {
+    if m.fds.len() > MAX_FDS {
+        return Err(err!(EINVAL, "{} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)", m.fds.len()));
+    }
+    Ok(())
+}
+
+/// Explains a failed send; for `EBADF`, names the descriptor that is not open.
+fn send_error(fd: BorrowedFd<'_>, e: i32, m: &Message<'_>, what: &str) -> Error {
+    if e == EBADF && sys::is_open(fd.as_raw_fd()) {
+        if let Some((i, bad)) = m.fds.iter().enumerate().find(|(_, f)| !sys::is_open(f.as_raw_fd())) {
+            return err!(EBADF, "{what} on fd {}: fds[{i}] = {} is not an open descriptor", fd.as_raw_fd(), bad.as_raw_fd());
+        }
+    }
+    sys_err!(e, "{what} on fd {}: {} bytes, {} fds", fd.as_raw_fd(), m.data.len(), m.fds.len())
+}
+
+/// Sends one message (see [`sendmsg`]); `what` names the call in errors.
+pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) -> Result<usize> {
+    check_message(m)?;
+    let data = if needs_carrier(fd, m) { &b"\0"[..] } else { m.data };
+    let target = resolve(m.to)?;
+    let mut control = Aligned::<CONTROL_LEN>::new();
+    let n = cmsg::build(&mut control.0, m.fds, m.cred.map(Cred::to_kernel));
+    let to = target.as_ref().map(|t| &t.raw);
+    let mut sent =
+        cmsg::send(fd, data, &control.0[..n], to, flags).map_err(|e| send_error(fd, e, m, what))?;
+    // A stream may take part of it: the descriptors went with the first
+    // part, the rest follows.
+    while sent < m.data.len() {
+        match sys::send(fd, &m.data[sent..], flags) {
+            Ok(k) => sent += k,
+            Err(e) => {
+                if let Some(e) = retry_mid_transfer(fd, e, true, POLLOUT) {
+                    return Err(sys_err!(e, "{what} on fd {}: failed after {sent} of {} bytes", fd.as_raw_fd(), m.data.len()));
+                }
+            }
+        }
+    }
+    Ok(m.data.len())
+}
+
+/// Receives one message: data into `data`, descriptors into `slots`.
+pub(crate) fn receive(
+    fd: BorrowedFd<'_>,
+    data: &mut [u8],
+    slots: &mut [RawFd],
+    from: Option<&mut RawAddr>,
+    flags: i32,
+    what: &str,
+) -> Result<Arrival> {
+    check_recv_flags(flags)?;
+    let got = cmsg::recv(fd, data, slots, from, flags).map_err(|e| sys_err!(e, "{what} on fd {}", fd.as_raw_fd()))?;
+    Ok(Arrival::from_got(&got))
+}
+
+/// Sends one message: data, descriptors, credentials, to an address or
+/// the connected peer, in one `sendmsg` (`flags | MSG_NOSIGNAL`).
+///
+/// Returns the bytes of `data` sent: all of them (a stream that takes only
+/// part gets the rest after it). On a stream socket, a message with
+/// descriptors or credentials and no data carries one zero byte (0 is
+/// returned). Errors: `EINVAL` (more than [`MAX_FDS`] descriptors),
+/// `EBADF` (a descriptor is not open), `EPERM`/`ESRCH` (forged
+/// credentials), and whatever `sendmsg` reports.
+pub fn sendmsg(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32) -> Result<usize> {
+    send(fd, m, flags, "sendmsg")
+}
+
+/// Receives one message (`flags | MSG_CMSG_CLOEXEC`; `MSG_PEEK` is refused
+/// with `EINVAL`): data into `data`, descriptors into `fds` (as many as it
+/// has room for; the others are closed and [`CTRUNC`] is set).
+/// Credentials are reported when `SO_PASSCRED` is on
+/// ([`crate::cred::set_passcred`]).
+pub fn recvmsg(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: i32) -> Result<Received> {
+    let mut from = RawAddr::unnamed();
+    let cap = data.len();
+    let a = receive(fd, data, fds.spare(), Some(&mut from), flags, "recvmsg")?;
+    fds.commit(a.nfds);
+    Ok(a.report(cap, &from))
+}
+
+/// Anything [`send_batch`] can send.
+pub trait Outgoing {
+    /// The message, or why it cannot be sent.
+    fn message(&self) -> Result<Message<'_>>;
+}
+
+impl Outgoing for Message<'_> {
+    fn message(&self) -> Result<Message<'_>> {
+        Ok(*self)
+    }
+}
+
+/// Anything [`recv_batch`] can receive into.
+pub trait Incoming {
+    /// The data buffer and the free descriptor slots to receive into.
+    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])>;
+    /// Called with what arrived: `r.nfds` slots (from the front of those
+    /// [`Incoming::buffers`] gave) now hold descriptors the receiver owns.
+    fn arrived(&mut self, r: Received);
+}
+
+/// One message of a batch receive: the buffers, and what arrived.
+#[derive(Debug)]
+pub struct Inbox<'a> {
+    /// Where the data goes.
+    pub data: &'a mut [u8],
+    /// Where the descriptors go.
+    pub fds: FdBuf<'a>,
+    /// What arrived, once it has.
+    pub received: Option<Received>,
+}
+
+impl<'a> Inbox<'a> {
+    /// A message to receive into `data`, with room for `slots.len()`
+    /// descriptors.
+    pub fn new(data: &'a mut [u8], slots: &'a mut [RawFd]) -> Inbox<'a> {
+        Inbox { data, fds: FdBuf::new(slots), received: None }
+    }
+}
+
+impl Incoming for Inbox<'_> {
+    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
+        Ok((&mut *self.data, self.fds.spare()))
+    }
+
+    fn arrived(&mut self, r: Received) {
+        self.fds.commit(r.nfds);
+        self.received = Some(r);
+    }
+}
+
+/// Sends many messages in as few `sendmmsg` calls as fit: one for up to
+/// [`BATCH`] messages of modest control data. Returns how many were sent;
+/// fewer than `msgs.len()` when the kernel stopped (a full non-blocking
+/// socket, an error after the first message: that error is reported by the
+/// next call). An error before the first message is returned as such.
+///
+/// Meant for datagram and seqpacket sockets, where each message stays one.
+pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Result<usize> {
+    let mut carrier = false;
+    for m in msgs {
+        let m = m.message()?;
+        check_message(&m)?;
+        carrier = carrier || m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some());
+    }
+    let stream = carrier && sys::socket_type(fd).ok() == Some(SOCK_STREAM);
+    let mut done = 0;
+    while done < msgs.len() {
+        let mut batch = Batch::new();
+        let mut dirs: [Option<OwnedFd>; BATCH] = std::array::from_fn(|_| None);
+        for m in &msgs[done..] {
+            let chunk = batch.len();
+            let r = m.message().and_then(|m| Ok((m, resolve(m.to)?)));
+            let (m, target) = match r {
+                Ok(v) => v,
+                Err(e) if done + chunk == 0 => return Err(e),
+                Err(_) => break,
+            };
+            let data = if stream && m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some()) { &b"\0"[..] } else { m.data };
+            let to = target.as_ref().map(|t| &t.raw);
+            if !batch.push_send(data, m.fds, m.cred.map(Cred::to_kernel), to) {
+                break;
+            }
+            dirs[chunk] = target.and_then(|t| t.dir);
+        }
+        let pushed = batch.len();
+        if pushed == 0 {
+            break;
+        }
+        let sent = match batch.sendmmsg(fd, flags) {
+            Ok(n) => n,
+            Err(e) if done == 0 => {
+                return Err(sys_err!(e, "send_batch on fd {}: {} messages", fd.as_raw_fd(), msgs.len()))
+            }
+            Err(_) => break,
+        };
+        done += sent;
+        if sent < pushed {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Receives up to `msgs.len()` messages in as few `recvmmsg` calls as fit
+/// (`flags | MSG_CMSG_CLOEXEC`; `MSG_PEEK` refused). Returns how many
+/// arrived; each of those has had [`Incoming::arrived`] called.
+///
+/// As with `recvmmsg`, a blocking socket waits for all of them unless
+/// `flags` has `MSG_WAITFORONE` (wait for the first, take what else is
+/// queued) or `MSG_DONTWAIT`. An error after the first message ends the
+/// batch early (the next call reports it).
+pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -> Result<usize> {
+    check_recv_flags(flags)?;
+    for m in msgs.iter_mut() {
+        m.buffers()?;
+    }
+    let later = if flags & (MSG_WAITFORONE | MSG_DONTWAIT) != 0 { (flags & !MSG_WAITFORONE) | MSG_DONTWAIT } else { flags };
+    let mut flags = flags;
+    let mut done = 0;
+    while done < msgs.len() {
+        let mut got = [None::<(Got, RawAddr)>; BATCH];
+        let mut caps = [0usize; BATCH];
+        let (pushed, arrived) = {
+            let mut batch = Batch::new();
+            for m in msgs[done..].iter_mut() {
+                let Ok((data, slots)) = m.buffers() else { break };
+                let cap = data.len();
+                let i = batch.len();
+                if !batch.push_recv(data, slots) {
+                    break;
+                }
+                caps[i] = cap;
+            }
+            let pushed = batch.len();
+            let arrived = match batch.recvmmsg(fd, flags) {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(sys_err!(e, "recv_batch on fd {}", fd.as_raw_fd())),
+                Err(_) => 0,
+            };
+            for (i, slot) in got.iter_mut().enumerate().take(arrived) {
+                *slot = Some(batch.take(i));
+            }
+            (pushed, arrived)
+        };
+        for (i, g) in got.iter().take(arrived).enumerate() {
+            let (g, from) = g.as_ref().expect("taken above");
+            msgs[done + i].arrived(Arrival::from_got(g).report(caps[i], from));
+        }
+        done += arrived;
+        if pushed == 0 || arrived < pushed {
+            break;
+        }
+        flags = later;
+    }
+    Ok(done)
+}

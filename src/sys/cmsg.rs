@@ -1,0 +1,546 @@
+//! Control messages and the message system calls that carry them.
+//!
+//! * [`Aligned`]: a stack buffer aligned for `cmsghdr`, never the heap.
+//! * [`build`]: writes an `SCM_RIGHTS` and an `SCM_CREDENTIALS` block.
+//! * [`parse`]: reads what `recvmsg` returned without trusting any
+//!   `cmsg_len` that runs past `msg_controllen`, hands descriptors to the
+//!   caller's slots while there is room and closes every other one
+//!   (surplus `SCM_RIGHTS` entries, an `SCM_PIDFD` nobody asked for).
+//! * [`send`], [`recv`], and [`Batch`] for `sendmmsg`/`recvmmsg`.
+//!
+//! Receives always add `MSG_CMSG_CLOEXEC` and reserve room for a
+//! credentials block and a pidfd block besides the descriptors, so a socket
+//! with `SO_PASSCRED` (or `SO_PASSPIDFD`) on never loses descriptors to them:
+//! the kernel writes those blocks first.
+
+use std::marker::PhantomData;
+use std::mem::{self, size_of};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::ptr;
+
+use super::{close, RawAddr, SysResult, MSG_NOSIGNAL};
+
+/// The most descriptors one message carries (the kernel's `SCM_MAX_FD`).
+pub const MAX_FDS: usize = 253;
+
+/// `SCM_PIDFD` (Linux 6.5): a pidfd of the sender, when `SO_PASSPIDFD` is on.
+const SCM_PIDFD: i32 = 4;
+
+const WORD: usize = size_of::<usize>();
+const FD_LEN: usize = size_of::<RawFd>();
+const UCRED_LEN: usize = size_of::<libc::ucred>();
+
+/// `CMSG_ALIGN`.
+const fn align(len: usize) -> usize {
+    (len + WORD - 1) & !(WORD - 1)
+}
+
+/// `CMSG_LEN(0)`: where a block's data starts.
+const HDR: usize = align(size_of::<libc::cmsghdr>());
+
+/// `CMSG_SPACE(len)`.
+pub const fn space(len: usize) -> usize {
+    HDR + align(len)
+}
+
+/// Room a receive reserves besides the descriptors: credentials and a pidfd.
+const RECV_EXTRA: usize = space(UCRED_LEN) + space(FD_LEN);
+
+/// Control bytes a receive offers for `fds` descriptor slots (at most
+/// [`MAX_FDS`]).
+pub const fn recv_space(fds: usize) -> usize {
+    let fds = if fds > MAX_FDS { MAX_FDS } else { fds };
+    (if fds == 0 { 0 } else { space(fds * FD_LEN) }) + RECV_EXTRA
+}
+
+/// Control bytes a send needs for `fds` descriptors and maybe credentials.
+pub const fn send_space(fds: usize, cred: bool) -> usize {
+    (if fds == 0 { 0 } else { space(fds * FD_LEN) }) + if cred { space(UCRED_LEN) } else { 0 }
+}
+
+/// The worst case of one message: [`MAX_FDS`] descriptors, credentials
+/// and a pidfd.
+pub const CONTROL_LEN: usize = recv_space(MAX_FDS);
+
+/// Bytes aligned for `cmsghdr`, to hold control messages on the stack.
+#[repr(C, align(8))]
+pub struct Aligned<const N: usize>(pub [u8; N]);
+
+const _: () = assert!(mem::align_of::<libc::cmsghdr>() <= 8);
+const _: () = assert!(mem::align_of::<Aligned<1>>() >= mem::align_of::<libc::cmsghdr>());
+
+impl<const N: usize> Aligned<N> {
+    /// Zeroed bytes.
+    pub fn new() -> Self {
+        Aligned([0; N])
+    }
+}
+
+impl<const N: usize> Default for Aligned<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A process's credentials as `SCM_CREDENTIALS` carries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ucred {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Writes the header of a `SOL_SOCKET` block of type `ty` with `len` data
+/// bytes at the start of `buf` and returns its data part. Padding is zeroed.
+fn put(buf: &mut [u8], ty: i32, len: usize) -> &mut [u8] {
+    let block = &mut buf[..space(len)];
+    block.fill(0);
+    // SAFETY: cmsghdr is plain integers (and, on some libcs, padding):
+    // all-zero is a valid value.
+    let mut h: libc::cmsghdr = unsafe { mem::zeroed() };
+    h.cmsg_len = (HDR + len) as _;
+    h.cmsg_level = libc::SOL_SOCKET;
+    h.cmsg_type = ty;
+    // SAFETY: `block` is at least HDR >= size_of::<cmsghdr>() bytes long
+    // (the slice above would have panicked otherwise); write_unaligned
+    // needs no alignment.
+    unsafe { ptr::write_unaligned(block.as_mut_ptr().cast::<libc::cmsghdr>(), h) };
+    &mut block[HDR..HDR + len]
+}
+
+/// Writes an `SCM_RIGHTS` block for `fds` (when there are any) and an
+/// `SCM_CREDENTIALS` block for `cred` (when given) at the start of `buf`,
+/// which must start 8-aligned and hold [`send_space`] bytes. Returns the
+/// bytes used.
+pub fn build(buf: &mut [u8], fds: &[BorrowedFd<'_>], cred: Option<Ucred>) -> usize {
+    let mut at = 0;
+    if !fds.is_empty() {
+        let data = put(buf, libc::SCM_RIGHTS, fds.len() * FD_LEN);
+        for (slot, fd) in data.chunks_exact_mut(FD_LEN).zip(fds) {
+            slot.copy_from_slice(&fd.as_raw_fd().to_ne_bytes());
+        }
+        at += space(fds.len() * FD_LEN);
+    }
+    if let Some(c) = cred {
+        let data = put(&mut buf[at..], libc::SCM_CREDENTIALS, UCRED_LEN);
+        let u = libc::ucred { pid: c.pid, uid: c.uid, gid: c.gid };
+        // SAFETY: `data` is exactly size_of::<ucred>() bytes; write_unaligned
+        // needs no alignment.
+        unsafe { ptr::write_unaligned(data.as_mut_ptr().cast::<libc::ucred>(), u) };
+        at += space(UCRED_LEN);
+    }
+    at
+}
+
+/// What the control data of one received message held.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ancillary {
+    /// Descriptors stored in the caller's slots, in the order sent; the
+    /// caller owns them now.
+    pub nfds: usize,
+    /// Descriptors that arrived without a slot to go to: closed here.
+    pub closed: usize,
+    /// The `SCM_CREDENTIALS` block, when one came whole.
+    pub cred: Option<Ucred>,
+}
+
+/// Parses the control data `recvmsg` returned (`control` is exactly
+/// `msg_controllen` bytes). Descriptors go to `slots` in order while there
+/// is room; every other descriptor in any `SCM_RIGHTS` block is closed, and
+/// so is an `SCM_PIDFD`. A block whose `cmsg_len` is too short or runs past
+/// the end stops the walk: nothing after it can be located.
+pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
+    let mut a = Ancillary::default();
+    let mut at = 0;
+    while control.len() - at >= size_of::<libc::cmsghdr>() {
+        // SAFETY: at least size_of::<cmsghdr>() bytes remain at `at`;
+        // read_unaligned needs no alignment.
+        let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control[at..].as_ptr().cast()) };
+        let len = h.cmsg_len as usize;
+        if len < HDR || len > control.len() - at {
+            break;
+        }
+        let data = &control[at + HDR..at + len];
+        let fds = data.chunks_exact(FD_LEN).map(|b| RawFd::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+        match (h.cmsg_level, h.cmsg_type) {
+            (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
+                for fd in fds {
+                    if let Some(slot) = slots.get_mut(a.nfds) {
+                        *slot = fd;
+                        a.nfds += 1;
+                    } else {
+                        let _ = close(fd);
+                        a.closed += 1;
+                    }
+                }
+            }
+            (libc::SOL_SOCKET, SCM_PIDFD) => fds.for_each(|fd| {
+                let _ = close(fd);
+            }),
+            (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) if data.len() >= UCRED_LEN => {
+                // SAFETY: `data` holds at least size_of::<ucred>() bytes;
+                // read_unaligned needs no alignment.
+                let u: libc::ucred = unsafe { ptr::read_unaligned(data.as_ptr().cast()) };
+                a.cred = Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid });
+            }
+            _ => {}
+        }
+        let step = align(len);
+        if step >= control.len() - at {
+            break;
+        }
+        at += step;
+    }
+    a
+}
+
+fn iovec(data: &[u8]) -> libc::iovec {
+    libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() }
+}
+
+fn name_ptr(a: &RawAddr) -> *mut libc::c_void {
+    (&a.sun as *const libc::sockaddr_un as *mut libc::sockaddr_un).cast()
+}
+
+/// `sendmsg(2)` of `data` with `control` (made by [`build`]; empty for
+/// none) to `to`, or to the connected peer (`flags | MSG_NOSIGNAL`).
+pub fn send(fd: BorrowedFd<'_>, data: &[u8], control: &[u8], to: Option<&RawAddr>, flags: i32) -> SysResult<usize> {
+    let mut iov = iovec(data);
+    // SAFETY: an all-zero msghdr is valid (no name, no data, no control).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !control.is_empty() {
+        msg.msg_control = control.as_ptr() as *mut libc::c_void;
+        msg.msg_controllen = control.len() as _;
+    }
+    if let Some(a) = to {
+        msg.msg_name = name_ptr(a);
+        msg.msg_namelen = a.len;
+    }
+    // SAFETY: iov, control and the name point into live borrows for the
+    // lengths stated; the kernel only reads them.
+    unsafe { super::sendmsg(fd, &msg, flags) }
+}
+
+/// What one received message brought.
+#[derive(Clone, Copy, Debug)]
+pub struct Got {
+    /// `recvmsg`'s return value: bytes received (the datagram's full length
+    /// when `MSG_TRUNC` was passed).
+    pub bytes: usize,
+    /// `msg_flags` (`MSG_TRUNC`, `MSG_CTRUNC`, …).
+    pub flags: i32,
+    /// The descriptors and credentials.
+    pub anc: Ancillary,
+}
+
+/// `recvmsg(2)` into `data` (`flags | MSG_CMSG_CLOEXEC`), with control room
+/// for `slots.len()` descriptors (at most [`MAX_FDS`]) plus credentials and
+/// a pidfd; the descriptors go to `slots` (see [`parse`]). With `from`,
+/// the sender's address is stored there.
+pub fn recv(
+    fd: BorrowedFd<'_>,
+    data: &mut [u8],
+    slots: &mut [RawFd],
+    from: Option<&mut RawAddr>,
+    flags: i32,
+) -> SysResult<Got> {
+    let mut control = Aligned::<CONTROL_LEN>::new();
+    let room = recv_space(slots.len());
+    let mut iov = iovec(data);
+    // SAFETY: an all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.0.as_mut_ptr().cast();
+    msg.msg_controllen = room as _;
+    let mut name = RawAddr::unnamed();
+    if from.is_some() {
+        msg.msg_name = name_ptr(&name);
+        msg.msg_namelen = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    }
+    // SAFETY: iov points to `data` (exclusively borrowed), the control
+    // buffer has `room` <= CONTROL_LEN bytes and the name a whole
+    // sockaddr_un; the kernel writes at most those lengths.
+    let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
+    let used = (msg.msg_controllen as usize).min(room);
+    let anc = parse(&control.0[..used], slots);
+    if let Some(out) = from {
+        name.len = msg.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
+        *out = name;
+    }
+    Ok(Got { bytes, flags: msg.msg_flags, anc })
+}
+
+/// Messages one `sendmmsg`/`recvmmsg` call carries at most.
+pub const BATCH: usize = 64;
+/// Control bytes one batch holds for all its messages.
+const ARENA: usize = 8192;
+
+/// Up to [`BATCH`] messages for one `sendmmsg` or `recvmmsg`, all on the
+/// stack (about 22 KiB): headers, iovecs, addresses, and one arena for
+/// every message's control data.
+///
+/// The data buffers (and, for receives, the descriptor slots) are borrowed
+/// for `'a`, so nothing else touches them until the batch is gone.
+pub struct Batch<'a> {
+    hdrs: [libc::mmsghdr; BATCH],
+    iov: [libc::iovec; BATCH],
+    names: [RawAddr; BATCH],
+    named: [bool; BATCH],
+    /// Each message's control data: offset and length in `arena`.
+    control: [(usize, usize); BATCH],
+    /// Receives: each message's descriptor slots.
+    slots: [(*mut RawFd, usize); BATCH],
+    arena: Aligned<ARENA>,
+    used: usize,
+    len: usize,
+    _borrows: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> Batch<'a> {
+    /// An empty batch.
+    pub fn new() -> Batch<'a> {
+        Batch {
+            // SAFETY: mmsghdr is integers and raw pointers: all-zero is valid.
+            hdrs: unsafe { mem::zeroed() },
+            iov: [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; BATCH],
+            names: [RawAddr::unnamed(); BATCH],
+            named: [false; BATCH],
+            control: [(0, 0); BATCH],
+            slots: [(ptr::null_mut(), 0); BATCH],
+            arena: Aligned::new(),
+            used: 0,
+            len: 0,
+            _borrows: PhantomData,
+        }
+    }
+
+    /// How many messages are in the batch.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Reserves `bytes` of the arena for the next message, if it and the
+    /// message fit.
+    fn reserve(&mut self, bytes: usize) -> Option<usize> {
+        if self.len == BATCH || ARENA - self.used < bytes {
+            return None;
+        }
+        let at = self.used;
+        self.used += bytes;
+        self.control[self.len] = (at, bytes);
+        Some(at)
+    }
+
+    /// Adds a message to send; `false` when the batch is full (the message
+    /// then goes in the next one).
+    pub fn push_send(
+        &mut self,
+        data: &'a [u8],
+        fds: &[BorrowedFd<'_>],
+        cred: Option<Ucred>,
+        to: Option<&RawAddr>,
+    ) -> bool {
+        let Some(at) = self.reserve(send_space(fds.len(), cred.is_some())) else { return false };
+        let n = build(&mut self.arena.0[at..], fds, cred);
+        self.control[self.len].1 = n;
+        self.iov[self.len] = iovec(data);
+        if let Some(a) = to {
+            self.names[self.len] = *a;
+        }
+        self.named[self.len] = to.is_some();
+        self.len += 1;
+        true
+    }
+
+    /// Adds a message to receive into `data`, with room for `slots.len()`
+    /// descriptors; `false` when the batch is full.
+    pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd]) -> bool {
+        if self.reserve(recv_space(slots.len())).is_none() {
+            return false;
+        }
+        self.iov[self.len] = iovec(data);
+        self.slots[self.len] = (slots.as_mut_ptr(), slots.len());
+        self.named[self.len] = true;
+        self.names[self.len].len = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        self.len += 1;
+        true
+    }
+
+    /// Points every header at its iovec, name and control bytes.
+    fn link(&mut self) {
+        let base = self.arena.0.as_mut_ptr();
+        for i in 0..self.len {
+            let h = &mut self.hdrs[i].msg_hdr;
+            h.msg_iov = &mut self.iov[i];
+            h.msg_iovlen = 1;
+            let (at, n) = self.control[i];
+            // SAFETY: at + n <= ARENA (see reserve): the pointer stays in the arena.
+            h.msg_control = if n == 0 { ptr::null_mut() } else { unsafe { base.add(at) }.cast() };
+            h.msg_controllen = n as _;
+            if self.named[i] {
+                h.msg_name = (&mut self.names[i].sun as *mut libc::sockaddr_un).cast();
+                h.msg_namelen = self.names[i].len;
+            } else {
+                h.msg_name = ptr::null_mut();
+                h.msg_namelen = 0;
+            }
+            h.msg_flags = 0;
+            self.hdrs[i].msg_len = 0;
+        }
+    }
+
+    /// `sendmmsg(2)` of the batch (`flags | MSG_NOSIGNAL`): how many
+    /// messages went.
+    pub fn sendmmsg(&mut self, fd: BorrowedFd<'_>, flags: i32) -> SysResult<usize> {
+        self.link();
+        // SAFETY: link() pointed every header at live iovecs (whose data is
+        // borrowed for 'a), names and arena bytes of stated lengths.
+        let r = unsafe {
+            libc::sendmmsg(fd.as_raw_fd(), self.hdrs.as_mut_ptr(), self.len as libc::c_uint, flags | MSG_NOSIGNAL)
+        };
+        if r < 0 {
+            Err(super::errno())
+        } else {
+            Ok(r as usize)
+        }
+    }
+
+    /// `recvmmsg(2)` into the batch (`flags | MSG_CMSG_CLOEXEC`): how many
+    /// messages arrived. Collect each with [`Batch::take`].
+    pub fn recvmmsg(&mut self, fd: BorrowedFd<'_>, flags: i32) -> SysResult<usize> {
+        self.link();
+        // SAFETY: as for sendmmsg; the data buffers are exclusively borrowed
+        // for 'a, so the kernel may write them.
+        let r = unsafe {
+            libc::recvmmsg(
+                fd.as_raw_fd(),
+                self.hdrs.as_mut_ptr(),
+                self.len as libc::c_uint,
+                flags | libc::MSG_CMSG_CLOEXEC,
+                ptr::null_mut(),
+            )
+        };
+        if r < 0 {
+            return Err(super::errno());
+        }
+        Ok(r as usize)
+    }
+
+    /// Message `i` of a receive: its descriptors go to its slots (see
+    /// [`parse`]), and its sender's address is returned with it. Each
+    /// message is taken once; a second call finds no control data.
+    pub fn take(&mut self, i: usize) -> (Got, RawAddr) {
+        let h = &mut self.hdrs[i];
+        let (at, room) = self.control[i];
+        let used = (h.msg_hdr.msg_controllen as usize).min(room);
+        h.msg_hdr.msg_controllen = 0;
+        let (p, n) = self.slots[i];
+        let slots: &mut [RawFd] = if n == 0 {
+            &mut []
+        } else {
+            // SAFETY: (p, n) came from a `&'a mut [RawFd]` in push_recv and
+            // the batch holds that borrow: nothing else can use the slots.
+            unsafe { std::slice::from_raw_parts_mut(p, n) }
+        };
+        let anc = parse(&self.arena.0[at..at + used], slots);
+        let mut name = self.names[i];
+        name.len = h.msg_hdr.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
+        (Got { bytes: h.msg_len as usize, flags: h.msg_hdr.msg_flags, anc }, name)
+    }
+}
+
+impl Default for Batch<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn sizes_match_the_libc_macros() {
+        // SAFETY: CMSG_SPACE/CMSG_LEN are arithmetic on their argument.
+        unsafe {
+            assert_eq!(space(0), libc::CMSG_SPACE(0) as usize);
+            assert_eq!(space(MAX_FDS * 4), libc::CMSG_SPACE((MAX_FDS * 4) as u32) as usize);
+            assert_eq!(space(UCRED_LEN), libc::CMSG_SPACE(UCRED_LEN as u32) as usize);
+            assert_eq!(HDR + 12, libc::CMSG_LEN(12) as usize);
+        }
+        assert_eq!(CONTROL_LEN, space(MAX_FDS * 4) + space(12) + space(4));
+    }
+
+    fn block(ty: i32, cmsg_len: usize, data: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; space(data.len()).max(cmsg_len)];
+        // SAFETY: zeroed cmsghdr is valid; v is long enough for it.
+        let mut h: libc::cmsghdr = unsafe { mem::zeroed() };
+        h.cmsg_len = cmsg_len as _;
+        h.cmsg_level = libc::SOL_SOCKET;
+        h.cmsg_type = ty;
+        // SAFETY: v holds at least HDR bytes.
+        unsafe { ptr::write_unaligned(v.as_mut_ptr().cast(), h) };
+        v[HDR..HDR + data.len()].copy_from_slice(data);
+        v
+    }
+
+    /// The tests that open descriptors run one at a time, so that counting
+    /// /proc/self/fd means something.
+    static FDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn open_count() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+
+    #[test]
+    fn built_blocks_parse_back() {
+        let _serial = FDS.lock();
+        let (a, b) = super::super::socketpair(libc::SOCK_DGRAM).unwrap();
+        let mut buf = Aligned::<CONTROL_LEN>::new();
+        let cred = Ucred { pid: 1, uid: 2, gid: 3 };
+        let n = build(&mut buf.0, &[a.as_fd(), b.as_fd()], Some(cred));
+        assert_eq!(n, send_space(2, true));
+        let mut slots = [-1; 4];
+        let got = parse(&buf.0[..n], &mut slots);
+        assert_eq!(got, Ancillary { nfds: 2, closed: 0, cred: Some(cred) });
+        assert_eq!(&slots[..2], &[a.as_raw_fd(), b.as_raw_fd()]);
+    }
+
+    #[test]
+    fn surplus_descriptors_are_closed() {
+        let _serial = FDS.lock();
+        let (a, _b) = super::super::socketpair(libc::SOCK_DGRAM).unwrap();
+        let before = open_count();
+        let dup = |fd: &std::os::fd::OwnedFd| fd.try_clone().unwrap();
+        let (d1, d2, d3) = (dup(&a), dup(&a), dup(&a));
+        let raw: Vec<u8> = [&d1, &d2, &d3].iter().flat_map(|d| d.as_raw_fd().to_ne_bytes()).collect();
+        let control = block(libc::SCM_RIGHTS, HDR + 12, &raw);
+        let mut slots = [-1; 1];
+        // The parser now owns the three descriptors.
+        std::mem::forget((d1, d2, d3));
+        let got = parse(&control, &mut slots);
+        assert_eq!((got.nfds, got.closed), (1, 2));
+        assert_eq!(open_count(), before + 1);
+        super::super::close(slots[0]).unwrap();
+        assert_eq!(open_count(), before);
+    }
+
+    #[test]
+    fn lengths_past_the_end_are_not_trusted() {
+        // cmsg_len claims more than there is: nothing is read.
+        let control = block(libc::SCM_RIGHTS, HDR + 400, &7i32.to_ne_bytes());
+        let mut slots = [-1; 4];
+        assert_eq!(parse(&control[..space(4)], &mut slots), Ancillary::default());
+        // Too short to be a block at all.
+        let control = block(libc::SCM_RIGHTS, 3, &[]);
+        assert_eq!(parse(&control, &mut slots), Ancillary::default());
+        // A credentials block cut short by MSG_CTRUNC is not read.
+        let control = block(libc::SCM_CREDENTIALS, HDR + 8, &[1u8; 8]);
+        assert_eq!(parse(&control, &mut slots).cred, None);
+        assert_eq!(slots, [-1; 4]);
+    }
+}
