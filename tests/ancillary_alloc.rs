@@ -1,0 +1,168 @@
+//! No heap allocation on the send and receive paths of descriptors,
+//! credentials, messages and batches: a counting global allocator watches
+//! the calls (and only them: counting is switched on around each call, on
+//! this thread). Its own binary, so nothing else shares the allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::{c_int, c_void};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use udsock::cred::{self, Cred};
+use udsock::fds::{self, FdBuf, MAX_FDS};
+use udsock::msg::{self, Inbox, Message};
+use udsock::socket;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: every method forwards to the system allocator unchanged; the
+// counter is a side effect that allocates nothing.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: the caller's layout contract is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the allocations it made.
+fn counted<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    let r = f();
+    COUNTING.with(|c| c.set(false));
+    (r, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+macro_rules! no_alloc {
+    ($what:expr, $call:expr) => {{
+        let (r, n) = counted(|| $call);
+        assert_eq!(n, 0, "{} allocated {} times", $what, n);
+        r
+    }};
+}
+
+#[test]
+fn the_rust_api_never_allocates() {
+    let dev_null = File::open("/dev/null").unwrap();
+    let set: Vec<BorrowedFd<'_>> = vec![dev_null.as_fd(); MAX_FDS];
+    let mut buf = [0u8; 64];
+    for ty in [libc::SOCK_STREAM, libc::SOCK_DGRAM, libc::SOCK_SEQPACKET] {
+        let (a, b) = socket::socketpair(ty).unwrap();
+        let (a, b) = (a.as_fd(), b.as_fd());
+        no_alloc!("set_passcred", cred::set_passcred(b, true).unwrap());
+
+        no_alloc!("send_fds", fds::send_fds(a, b"253", &set).unwrap());
+        let mut slots = [-1; MAX_FDS];
+        let mut got = FdBuf::new(&mut slots);
+        no_alloc!("recv_fds", fds::recv_fds(b, &mut buf, &mut got).unwrap());
+        no_alloc!("FdBuf::into_owned", got.into_owned().for_each(drop));
+
+        // Truncation: the error path (EXFULL) must not allocate either.
+        no_alloc!("send_fds", fds::send_fds(a, b"", &set[..8]).unwrap());
+        let mut slots = [-1; 2];
+        let mut got = FdBuf::new(&mut slots);
+        let e = no_alloc!("recv_fds (EXFULL)", fds::recv_fds(b, &mut buf, &mut got).unwrap_err());
+        assert_eq!(e.errno(), libc::EXFULL);
+
+        no_alloc!("send_fd", fds::send_fd(a, dev_null.as_fd()).unwrap());
+        no_alloc!("recv_fd", drop(fds::recv_fd(b).unwrap()));
+
+        no_alloc!("send_creds", cred::send_creds(a, b"c", None).unwrap());
+        let (_, c) = no_alloc!("recv_creds", cred::recv_creds(b, &mut buf).unwrap());
+        assert_eq!(c, Cred::own());
+        no_alloc!("peer_cred", cred::peer_cred(a).unwrap());
+        no_alloc!("peer_pidfd", drop(cred::peer_pidfd(a).unwrap()));
+        no_alloc!("peer_groups", cred::peer_groups(a, &mut [0u32; 64]).unwrap());
+
+        let m = Message { data: b"msg", fds: &set[..3], cred: Some(Cred::own()), to: None };
+        no_alloc!("sendmsg", msg::sendmsg(a, &m, 0).unwrap());
+        let mut slots = [-1; 2];
+        let mut got = FdBuf::new(&mut slots);
+        let r = no_alloc!("recvmsg (CTRUNC)", msg::recvmsg(b, &mut buf, &mut got, 0).unwrap());
+        assert_eq!(r.nfds, 2);
+        no_alloc!("FdBuf drop", drop(got));
+
+        if ty != libc::SOCK_STREAM {
+            let batch = [m; 64];
+            assert_eq!(no_alloc!("send_batch", msg::send_batch(a, &batch, 0).unwrap()), 64);
+            let mut data = [[0u8; 8]; 64];
+            let mut slots = [[-1; 3]; 64];
+            let mut inboxes: Vec<Inbox<'_>> =
+                data.iter_mut().zip(slots.iter_mut()).map(|(d, s)| Inbox::new(&mut d[..], &mut s[..])).collect();
+            assert_eq!(no_alloc!("recv_batch", msg::recv_batch(b, &mut inboxes, 0).unwrap()), 64);
+            no_alloc!("Inbox drop", drop(inboxes));
+        }
+    }
+}
+
+extern "C" {
+    fn uds_send_fds(sock: c_int, buf: *const c_void, len: usize, fds: *const c_int, nfds: usize) -> isize;
+    fn uds_recv_fds(sock: c_int, buf: *mut c_void, len: usize, fds: *mut c_int, nfds: *mut usize) -> isize;
+    fn uds_recv_creds(sock: c_int, buf: *mut c_void, len: usize, out: *mut [u32; 3]) -> isize;
+    fn uds_send_creds(sock: c_int, buf: *const c_void, len: usize, cred: *const [u32; 3]) -> isize;
+    fn uds_close(fd: c_int) -> c_int;
+}
+
+#[test]
+fn the_c_abi_never_allocates_even_when_it_fails() {
+    let dev_null = File::open("/dev/null").unwrap();
+    let (a, b) = socket::socketpair(libc::SOCK_SEQPACKET).unwrap();
+    let (a, b) = (a.as_raw_fd(), b.as_raw_fd());
+    let sent = [dev_null.as_raw_fd(); 8];
+    let mut got = [-1; 8];
+    let mut buf = [0u8; 16];
+    // SAFETY: every pointer is to a live local array of the stated length.
+    unsafe {
+        no_alloc!("uds_send_fds", assert_eq!(uds_send_fds(a, b"x".as_ptr().cast(), 1, sent.as_ptr(), 8), 1));
+        let mut n = 8;
+        no_alloc!("uds_recv_fds", assert_eq!(uds_recv_fds(b, buf.as_mut_ptr().cast(), 16, got.as_mut_ptr(), &mut n), 1));
+        assert_eq!(n, 8);
+        got.iter().for_each(|&fd| assert_eq!(uds_close(fd), 0));
+        // Failures fill the thread's last-error line: still no allocation.
+        no_alloc!("uds_send_fds (EINVAL)", assert_eq!(uds_send_fds(a, std::ptr::null(), 1, sent.as_ptr(), 0), -1));
+        no_alloc!("uds_send_fds (EBADF)", assert_eq!(uds_send_fds(a, b"x".as_ptr().cast(), 1, [-1].as_ptr(), 1), -1));
+        uds_send_fds(a, b"x".as_ptr().cast(), 1, sent.as_ptr(), 8);
+        let mut n = 2;
+        no_alloc!("uds_recv_fds (EXFULL)", assert_eq!(uds_recv_fds(b, buf.as_mut_ptr().cast(), 16, got.as_mut_ptr(), &mut n), -1));
+        assert_eq!(n, 0);
+        no_alloc!("uds_send_creds", assert_eq!(uds_send_creds(a, b"c".as_ptr().cast(), 1, std::ptr::null()), 1));
+        let mut c = [0u32; 3];
+        no_alloc!("uds_recv_creds", assert_eq!(uds_recv_creds(b, buf.as_mut_ptr().cast(), 16, &mut c), 1));
+        assert_eq!(c[0], std::process::id());
+    }
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let (b, n) = counted(|| Box::new(7u64));
+    assert_eq!((*b, n), (7, 1));
+    let (_, n) = counted(|| format!("{}", 12345).len());
+    assert!(n >= 1);
+}
