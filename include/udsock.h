@@ -590,7 +590,7 @@ int uds_recv_fd(int sock);
  * int conn = uds_accept(srv, 0);
  * uds_cred c;
  * if (uds_peer_cred(conn, &c) != 0 || c.uid != getuid()) {
- *     close(conn);           /* not our user: refuse */
+ *     close(conn);           // not our user: refuse
  *     continue;
  * }
  * ```

@@ -211,8 +211,8 @@ pub fn recv_fds(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>) -> Res
         }
         return Err(err!(
             EXFULL,
-            "fd {}: the message carried more descriptors than the {room} slots (or than the process may open); \
-             all {} that arrived were closed and its {} data bytes consumed",
+            "fd {}: the message carried more descriptors than the {room} slots hold or the process may open \
+             (RLIMIT_NOFILE); the {} that arrived were closed and its {} data bytes consumed",
             fd.as_raw_fd(),
             got.nfds + got.closed,
             got.bytes

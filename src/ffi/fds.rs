@@ -159,7 +159,7 @@ pub extern "C" fn uds_recv_fd(sock: c_int) -> c_int {
 /// int conn = uds_accept(srv, 0);
 /// uds_cred c;
 /// if (uds_peer_cred(conn, &c) != 0 || c.uid != getuid()) {
-///     close(conn);           /* not our user: refuse */
+///     close(conn);           // not our user: refuse
 ///     continue;
 /// }
 /// ```
