@@ -756,7 +756,8 @@ ssize_t uds_recvmsg(int sock, struct uds_msg *m, int flags);
  * `sendmmsg(2)`: up to 64 messages in one system call (more take
  * several). For datagram and seqpacket sockets, where each stays one
  * message; every message may carry descriptors, credentials and an
- * address.
+ * address. Headers and control data live on the stack (about 23 KiB),
+ * never the heap.
  *
  * Returns how many messages were sent, in order: fewer than `n` when the
  * kernel stopped (a full non-blocking socket; an error after the first
@@ -771,7 +772,9 @@ int uds_send_batch(int sock, const struct uds_msg *msgs, size_t n, int flags);
  * Receives up to `n` messages into `msgs[]`, each as `uds_recvmsg` would,
  * with `recvmmsg(2)`: up to 64 messages in one system call (more take
  * several). Each may carry descriptors (delivered into its own `fds`) and
- * credentials. `MSG_PEEK` is refused.
+ * credentials. `MSG_PEEK` is refused. With any `cred` not NULL,
+ * `SO_PASSCRED` is turned on first. Headers and control data live on the
+ * stack (about 34 KiB), never the heap.
  *
  * As with recvmmsg, on a blocking socket the call waits until all `n`
  * have arrived, unless `flags` has `MSG_WAITFORONE` (wait for the first,

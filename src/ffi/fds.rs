@@ -127,7 +127,7 @@ pub extern "C" fn uds_recv_fds(sock: c_int, buf: *mut c_void, len: usize, fds: *
 pub extern "C" fn uds_send_fd(sock: c_int, fd: c_int) -> c_int {
     ffi_boundary!("uds_send_fd", {
         let sock = fd_arg(sock)?;
-        fds::send_fd(sock, fds_arg(&fd, 1, "fd")?[0])?;
+        fds::send_fd(sock, fd_arg(fd)?)?;
         Ok(0)
     })
 }

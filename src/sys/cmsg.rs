@@ -464,6 +464,15 @@ mod tests {
     use std::os::fd::AsFd;
 
     #[test]
+    fn stack_use_stays_modest() {
+        // A batch receive holds a Batch and one (Got, RawAddr) per message.
+        let batch = mem::size_of::<Batch<'_>>();
+        let results = BATCH * mem::size_of::<Option<(Got, RawAddr)>>();
+        assert!(batch + results < 40 * 1024, "batch {batch} + results {results} bytes");
+        assert!(mem::size_of::<Aligned<CONTROL_LEN>>() < 1200);
+    }
+
+    #[test]
     fn sizes_match_the_libc_macros() {
         // SAFETY: CMSG_SPACE/CMSG_LEN are arithmetic on their argument.
         unsafe {
