@@ -1,14 +1,14 @@
 //! No heap allocation on the send and receive paths of descriptors,
 //! credentials, messages and batches: a counting global allocator watches
-//! the calls (and only them: counting is switched on around each call, on
-//! this thread). Its own binary, so nothing else shares the allocator.
+//! the calls (and only them: counting is switched on around each call, and
+//! each thread counts its own allocations, so the tests running beside it
+//! do not). Its own binary, so nothing else shares the allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use udsock::cred::{self, Cred};
 use udsock::fds::{self, FdBuf, MAX_FDS};
@@ -17,19 +17,23 @@ use udsock::socket;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts an allocation if this thread is counting.
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
 }
 
 // SAFETY: every method forwards to the system allocator unchanged; the
 // counter is a side effect that allocates nothing.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: the caller's layout contract is passed on as it is.
         unsafe { System.alloc(layout) }
     }
@@ -40,9 +44,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -53,11 +55,11 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `f` and returns its result with the allocations it made.
 fn counted<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let r = f();
     COUNTING.with(|c| c.set(false));
-    (r, ALLOCATIONS.load(Ordering::Relaxed) - before)
+    (r, ALLOCATIONS.with(Cell::get) - before)
 }
 
 macro_rules! no_alloc {

@@ -452,12 +452,22 @@ pub fn peer_pidfd(fd: BorrowedFd<'_>) -> SysResult<OwnedFd> {
 /// The kernel's overflow uid and gid (`/proc/sys/kernel/overflow{u,g}id`,
 /// 65534 when /proc cannot tell): what it reports for an id that has no
 /// mapping, and with pid 0 for a message that carried no credentials.
+///
+/// Cached in an atomic, not a `OnceLock`: threads that race on the first
+/// call each read the files rather than park, since parking a thread may
+/// allocate and these paths never do.
 pub fn overflow_ids() -> (u32, u32) {
-    static IDS: std::sync::OnceLock<(u32, u32)> = std::sync::OnceLock::new();
-    *IDS.get_or_init(|| {
-        (read_number(c"/proc/sys/kernel/overflowuid").unwrap_or(65534),
-         read_number(c"/proc/sys/kernel/overflowgid").unwrap_or(65534))
-    })
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const UNKNOWN: u64 = u64::MAX;
+    static IDS: AtomicU64 = AtomicU64::new(UNKNOWN);
+    let mut ids = IDS.load(Ordering::Relaxed);
+    if ids == UNKNOWN {
+        let uid = read_number(c"/proc/sys/kernel/overflowuid").unwrap_or(65534);
+        let gid = read_number(c"/proc/sys/kernel/overflowgid").unwrap_or(65534);
+        ids = (u64::from(uid) << 32) | u64::from(gid);
+        IDS.store(ids, Ordering::Relaxed);
+    }
+    ((ids >> 32) as u32, ids as u32)
 }
 
 /// A small decimal number from a file, read into a stack buffer.
