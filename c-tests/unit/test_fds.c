@@ -197,6 +197,13 @@ static void test_out_of_slots(void) {
     int sv[2];
     char buf[4];
     pid_t pid;
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload != NULL && strstr(preload, "vgpreload") != NULL) {
+        /* Valgrind emulates RLIMIT_NOFILE for the calls it intercepts; the
+           kernel installing received descriptors does not see it. */
+        fprintf(stderr, "test_out_of_slots: skipped under valgrind\n");
+        return;
+    }
     CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
     pid = spawn(child_out_of_slots, &sv[1]);
     CHECK(uds_send_fds(sv[0], "four", 4, files, 4) == 4);
