@@ -244,7 +244,7 @@ pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     if got.nfds == 1 {
         let _ = sys::close(slot[0]);
     }
-    if arrived == 0 && got.bytes == 0 && sys::socket_type(fd).map_or(true, |t| t != sys::SOCK_DGRAM) {
+    if arrived == 0 && got.bytes == 0 && sys::socket_type(fd) != Ok(sys::SOCK_DGRAM) {
         return Err(err!(ECONNRESET, "fd {}: the peer closed the connection before sending a descriptor", fd.as_raw_fd()));
     }
     if arrived == 0 {

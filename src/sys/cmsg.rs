@@ -432,6 +432,7 @@ impl<'a> Batch<'a> {
     /// Message `i` of a receive: its descriptors go to its slots (see
     /// [`parse`]), and its sender's address is returned with it. Each
     /// message is taken once; a second call finds no control data.
+    #[allow(clippy::unnecessary_cast)] // msg_controllen is socklen_t on some libcs
     pub fn take(&mut self, i: usize) -> (Got, RawAddr) {
         let h = &mut self.hdrs[i];
         let (at, room) = self.control[i];
