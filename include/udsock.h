@@ -566,8 +566,9 @@ int uds_send_fd(int sock, int fd);
 /**
  * Receives one message carrying exactly one descriptor, as `uds_send_fd`
  * sends it, and returns that descriptor (close-on-exec; the caller owns
- * it). One byte of payload is read and discarded; on a stream, any
- * further bytes of that send stay queued.
+ * it). The message's payload is read and dropped: a whole datagram, or on
+ * a stream what one read returns, up to 512 bytes, which ends at the end
+ * of the send that carried a descriptor (ancillary data is a barrier).
  *
  * Returns the descriptor, or -1 with errno: `ECONNRESET` (the peer closed
  * the connection), `EBADMSG` (a message with no descriptor, or with
@@ -725,9 +726,10 @@ ssize_t uds_sendmsg(int sock, const struct uds_msg *m, int flags);
  * descriptors into `m->fds` (capacity `m->nfds`), the sender's
  * credentials into `*m->cred` and its address into `*m->addr` when those
  * are not NULL. `flags` go to recvmsg(2) with `MSG_CMSG_CLOEXEC` added
- * (`MSG_DONTWAIT`, `MSG_WAITALL`, `MSG_TRUNC`); `MSG_PEEK` is refused
- * (peeking would install copies of the descriptors: peek the data with
- * `uds_recv`).
+ * (`MSG_DONTWAIT`, `MSG_WAITALL`, `MSG_TRUNC`, `MSG_PEEK`). A peek gets
+ * the data only: it never installs descriptors (they would be copies that
+ * the real receive installs again) nor reports credentials; `m->nfds` is
+ * 0, and `UDS_MSG_CTRUNC` says ancillary data is waiting.
  *
  * Truncation is never an error. On return `m->len` is the bytes stored,
  * `m->nfds` the descriptors delivered (new, close-on-exec, in the order
@@ -746,8 +748,8 @@ ssize_t uds_sendmsg(int sock, const struct uds_msg *m, int flags);
  * Returns the bytes received (the datagram's full length if `flags` has
  * `MSG_TRUNC`; 0 at the end of a stream), or -1 with errno, `*m`
  * unchanged and no descriptor received: `EINVAL` (`m` NULL, a NULL
- * pointer with a non-zero capacity, `MSG_PEEK`), `EAGAIN`, `EINTR`,
- * `EBADF`, `ENOTSOCK`.
+ * pointer with a non-zero capacity), `EAGAIN`, `EINTR`, `EBADF`,
+ * `ENOTSOCK`.
  */
 ssize_t uds_recvmsg(int sock, struct uds_msg *m, int flags);
 
@@ -772,7 +774,8 @@ int uds_send_batch(int sock, const struct uds_msg *msgs, size_t n, int flags);
  * Receives up to `n` messages into `msgs[]`, each as `uds_recvmsg` would,
  * with `recvmmsg(2)`: up to 64 messages in one system call (more take
  * several). Each may carry descriptors (delivered into its own `fds`) and
- * credentials. `MSG_PEEK` is refused. With any `cred` not NULL,
+ * credentials. `MSG_PEEK` peeks data only, as for `uds_recvmsg`. With any
+ * `cred` not NULL,
  * `SO_PASSCRED` is turned on first. Headers and control data live on the
  * stack (about 34 KiB), never the heap.
  *

@@ -227,16 +227,21 @@ pub fn send_fd(fd: BorrowedFd<'_>, passed: BorrowedFd<'_>) -> Result<()> {
     msg::send(fd, &Message { data: b"\0", fds: &[passed], ..Message::default() }, 0, "send_fd").map(drop)
 }
 
+/// How many payload bytes [`recv_fd`] reads and drops with the descriptor.
+const RECV_FD_PAYLOAD: usize = 512;
+
 /// Receives one message that carries exactly one descriptor and returns
-/// it. Its payload is read and discarded: one byte (on a stream, further
-/// bytes of the message stay queued; of a datagram, the rest is dropped).
+/// it. The message's payload is read and dropped: a whole datagram, or on
+/// a stream what one read returns (up to 512 bytes) — at most up to the
+/// end of the send that carried descriptors, since ancillary data is a
+/// barrier there.
 ///
 /// Errors: `ECONNRESET` at the end of the stream; `EBADMSG` for a message
 /// with no descriptor or with several (all of them are closed).
 pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
-    let mut byte = [0u8; 1];
+    let mut payload = [0u8; RECV_FD_PAYLOAD];
     let mut slot = [-1; 1];
-    let got = msg::receive(fd, &mut byte, &mut slot, None, 0, "recv_fd")?;
+    let got = msg::receive(fd, &mut payload, &mut slot, None, 0, "recv_fd")?;
     let arrived = got.nfds + got.closed;
     if got.nfds == 1 && !got.truncated_fds() {
         return Ok(sys::fd_from(slot[0]));

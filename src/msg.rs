@@ -31,7 +31,7 @@ use crate::error::{err, sys_err, Error, Result};
 use crate::fds::{FdBuf, MAX_FDS};
 use crate::io::retry_mid_transfer;
 use crate::sys::cmsg::{self, Aligned, Batch, Got, CONTROL_LEN};
-use crate::sys::{self, RawAddr, EBADF, EINVAL, MSG_DONTWAIT, MSG_PEEK, MSG_WAITFORONE, POLLOUT, SOCK_STREAM};
+use crate::sys::{self, RawAddr, EBADF, EINVAL, MSG_DONTWAIT, MSG_WAITFORONE, POLLOUT, SOCK_STREAM};
 
 /// [`Received::flags`]: the data did not fit the buffer; the rest of the
 /// datagram was dropped.
@@ -122,16 +122,6 @@ impl Arrival {
     }
 }
 
-fn check_recv_flags(flags: i32) -> Result<()> {
-    if flags & MSG_PEEK != 0 {
-        return Err(err!(
-            EINVAL,
-            "MSG_PEEK is refused: peeking a message installs copies of its descriptors; peek the data with uds_recv"
-        ));
-    }
-    Ok(())
-}
-
 /// Whether a message needs the carrier byte: ancillary data and no bytes,
 /// on a stream socket (which would drop the ancillary data).
 fn needs_carrier(fd: BorrowedFd<'_>, m: &Message<'_>) -> bool {
@@ -197,7 +187,6 @@ pub(crate) fn receive(
     flags: i32,
     what: &str,
 ) -> Result<Arrival> {
-    check_recv_flags(flags)?;
     let got = cmsg::recv(fd, data, slots, from, flags).map_err(|e| sys_err!(e, "{what} on fd {}", fd.as_raw_fd()))?;
     Ok(Arrival::from_got(&got))
 }
@@ -215,11 +204,14 @@ pub fn sendmsg(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32) -> Result<usize>
     send(fd, m, flags, "sendmsg")
 }
 
-/// Receives one message (`flags | MSG_CMSG_CLOEXEC`; `MSG_PEEK` is refused
-/// with `EINVAL`): data into `data`, descriptors into `fds` (as many as it
-/// has room for; the others are closed and [`CTRUNC`] is set).
-/// Credentials are reported when `SO_PASSCRED` is on
-/// ([`crate::cred::set_passcred`]).
+/// Receives one message (`flags | MSG_CMSG_CLOEXEC`): data into `data`,
+/// descriptors into `fds` (as many as it has room for; the others are
+/// closed and [`CTRUNC`] is set). Credentials are reported when
+/// `SO_PASSCRED` is on ([`crate::cred::set_passcred`]).
+///
+/// With `MSG_PEEK` only the data is peeked: no descriptor is installed (a
+/// peek would install copies that the real receive installs again) and no
+/// credentials are reported; [`CTRUNC`] says ancillary data is waiting.
 pub fn recvmsg(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: i32) -> Result<Received> {
     let mut from = RawAddr::unnamed();
     let cap = data.len();
@@ -333,15 +325,15 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
 }
 
 /// Receives up to `msgs.len()` messages in as few `recvmmsg` calls as fit
-/// (`flags | MSG_CMSG_CLOEXEC`; `MSG_PEEK` refused). Returns how many
-/// arrived; each of those has had [`Incoming::arrived`] called.
+/// (`flags | MSG_CMSG_CLOEXEC`; `MSG_PEEK` peeks data only, as for
+/// [`recvmsg`]). Returns how many arrived; each of those has had
+/// [`Incoming::arrived`] called.
 ///
 /// As with `recvmmsg`, a blocking socket waits for all of them unless
 /// `flags` has `MSG_WAITFORONE` (wait for the first, take what else is
 /// queued) or `MSG_DONTWAIT`. An error after the first message ends the
 /// batch early (the next call reports it).
 pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -> Result<usize> {
-    check_recv_flags(flags)?;
     for m in msgs.iter_mut() {
         m.buffers()?;
     }

@@ -233,8 +233,12 @@ fn recv_fd_wants_exactly_one() {
         drop(got);
 
         let before = open_fds();
-        io::send(a.as_fd(), b"x", 0).unwrap();
+        // The whole message goes, on a stream too: the next call starts
+        // at the next message.
+        io::send(a.as_fd(), b"no fd", 0).unwrap();
         assert_eq!(fds::recv_fd(b.as_fd()).unwrap_err().errno(), libc::EBADMSG, "{name}: no descriptor");
+        fds::send_fds(a.as_fd(), b"one", &[f.as_fd()]).unwrap();
+        drop(fds::recv_fd(b.as_fd()).unwrap());
         fds::send_fds(a.as_fd(), b"y", &[f.as_fd(), f.as_fd()]).unwrap();
         assert_eq!(fds::recv_fd(b.as_fd()).unwrap_err().errno(), libc::EBADMSG, "{name}: two descriptors");
         fds::send_fds(a.as_fd(), b"z", &vec![f.as_fd(); MAX_FDS]).unwrap();
@@ -248,16 +252,32 @@ fn recv_fd_wants_exactly_one() {
 }
 
 #[test]
-fn peeking_is_refused() {
+fn a_peek_gets_the_data_and_never_installs_descriptors() {
     let _s = serial();
-    let (a, b) = pair(libc::SOCK_DGRAM);
-    io::send(a.as_fd(), b"x", 0).unwrap();
-    let mut slots = [-1; 1];
-    let mut got = FdBuf::new(&mut slots);
-    let e = msg::recvmsg(b.as_fd(), &mut [0u8; 4], &mut got, libc::MSG_PEEK).unwrap_err();
-    assert_eq!(e.errno(), libc::EINVAL);
-    // The message is still there.
-    assert_eq!(io::recv(b.as_fd(), &mut [0u8; 4], 0).unwrap(), 1);
+    let dir = TempDir::new("peek");
+    let sent = files(&dir.0, 3);
+    for (ty, name) in TYPES {
+        let (a, b) = pair(ty);
+        fds::send_fds(a.as_fd(), b"peek", &borrow(&sent)).unwrap();
+        let before = open_fds();
+        let mut slots = [-1; 4];
+        let mut got = FdBuf::new(&mut slots);
+        let mut buf = [0u8; 8];
+        let r = msg::recvmsg(b.as_fd(), &mut buf, &mut got, libc::MSG_PEEK).unwrap();
+        assert_eq!((&buf[..r.len], r.nfds, r.flags), (&b"peek"[..], 0, CTRUNC), "{name}");
+        drop(got);
+        let mut inbox = [Inbox::new(&mut buf, &mut slots)];
+        assert_eq!(msg::recv_batch(b.as_fd(), &mut inbox, libc::MSG_PEEK).unwrap(), 1, "{name}");
+        assert_eq!((inbox[0].fds.len(), inbox[0].received.as_ref().unwrap().flags), (0, CTRUNC), "{name}");
+        drop(inbox);
+        assert_eq!(open_fds(), before, "{name}: a peek installed descriptors");
+        // The message is still there, descriptors and all.
+        let mut slots = [-1; 4];
+        let mut got = FdBuf::new(&mut slots);
+        assert_eq!(fds::recv_fds(b.as_fd(), &mut buf, &mut got).unwrap(), 4, "{name}");
+        let got: Vec<OwnedFd> = got.into_owned().collect();
+        same_files(&sent, &got);
+    }
 }
 
 #[test]

@@ -1,29 +1,13 @@
-/* Helpers for the descriptor and credential tests: counting open
-   descriptors, sets of files to pass, checking that a received descriptor
-   is the sender's open file description, and child processes. */
+/* Helpers for the descriptor and credential tests, on top of util.h:
+   sets of files to pass, checking that a received descriptor is the
+   sender's open file description, and child processes. Include check.h
+   first. */
 #ifndef UDS_ANC_H
 #define UDS_ANC_H
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "util.h"
 
 #define NFILES 253
-
-/* How many descriptors this process has open. */
-static inline int count_fds(void) {
-    int n = 0;
-    struct dirent *e;
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL) return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
-}
 
 /* The highest descriptor number open. */
 static inline int highest_fd(void) {
@@ -48,17 +32,6 @@ static inline int make_files(const char *dir, int n) {
         close(fd);
     }
     return 0;
-}
-
-/* Removes f0..f<n-1> and dir. */
-static inline void remove_files(const char *dir, int n) {
-    char path[256];
-    int i;
-    for (i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/f%d", dir, i);
-        unlink(path);
-    }
-    rmdir(dir);
 }
 
 /* Opens f0..f<n-1> of dir into fds[], file i at offset base + i: a
@@ -96,7 +69,7 @@ static inline int same_files(const char *dir, const int *got, int n, int base) {
             fprintf(stderr, "fd %d of %d: another open file description\n", i, n);
             return 0;
         }
-        if (!(fcntl(got[i], F_GETFD) & FD_CLOEXEC)) {
+        if (!is_cloexec(got[i])) {
             fprintf(stderr, "fd %d of %d: not close-on-exec\n", i, n);
             return 0;
         }

@@ -86,8 +86,8 @@ static void test_one_message_with_everything(void) {
     CHECK(uds_close(rcv) == 0);
 }
 
-static void test_refusals(void) {
-    int sv[2], many[NFILES + 1], i;
+static void test_refusals_and_peeks(void) {
+    int sv[2], many[NFILES + 1], got[2], i, before;
     char buf[4];
     uds_addr unnamed;
     uds_msg m;
@@ -112,14 +112,27 @@ static void test_refusals(void) {
     EXPECT_ERR(uds_send_batch(sv[0], NULL, 2, 0), EINVAL, "uds_send_batch");
     EXPECT_ERR(uds_recv_batch(sv[1], NULL, 2, 0), EINVAL, "uds_recv_batch");
     CHECK(uds_send_batch(sv[0], NULL, 0, 0) == 0);
-    /* Peeking would install copies of descriptors: refused. */
-    CHECK(uds_send(sv[0], "p", 1, 0) == 1);
+    /* A peek gets the data but never installs descriptors (they would be
+       copies the real receive installs again): UDS_MSG_CTRUNC says they
+       are waiting. */
+    CHECK(uds_send_fds(sv[0], "p", 1, files, 2) == 1);
+    before = count_fds();
     memset(&m, 0, sizeof m);
     m.data = buf;
     m.len = sizeof buf;
-    EXPECT_ERR(uds_recvmsg(sv[1], &m, MSG_PEEK), EINVAL, "uds_recvmsg");
-    EXPECT_ERR(uds_recv_batch(sv[1], &m, 1, MSG_PEEK), EINVAL, "uds_recv_batch");
+    m.fds = got;
+    m.nfds = 2;
+    CHECK(uds_recvmsg(sv[1], &m, MSG_PEEK) == 1 && m.len == 1 && buf[0] == 'p');
+    CHECK(m.nfds == 0 && m.flags == UDS_MSG_CTRUNC);
+    m.len = sizeof buf;
+    m.nfds = 2;
+    CHECK(uds_recv_batch(sv[1], &m, 1, MSG_PEEK) == 1 && m.nfds == 0 && m.flags == UDS_MSG_CTRUNC);
+    CHECK(count_fds() == before);
+    m.len = sizeof buf;
+    m.nfds = 2;
     CHECK(uds_recvmsg(sv[1], &m, 0) == 1 && m.len == 1 && buf[0] == 'p');
+    CHECK(m.nfds == 2 && m.flags == 0 && same_files(dir, got, 2, 3));
+    close_all(got, 2);
     /* Nothing queued. */
     m.len = sizeof buf;
     EXPECT_ERR(uds_recvmsg(sv[1], &m, MSG_DONTWAIT), EAGAIN, "uds_recvmsg");
@@ -260,12 +273,12 @@ int main(void) {
     CHECK(open_files(dir, files, 8, 3) == 0);
     before = count_fds();
     test_one_message_with_everything();
-    test_refusals();
+    test_refusals_and_peeks();
     test_stream_carrier();
     test_batches_across_processes();
     test_batch_to_addresses();
     CHECK(count_fds() == before);
     close_all(files, 8);
-    remove_files(dir, 8);
+    CHECK(rm_tree(dir) == 0);
     DONE();
 }

@@ -134,8 +134,9 @@ pub extern "C" fn uds_send_fd(sock: c_int, fd: c_int) -> c_int {
 
 /// Receives one message carrying exactly one descriptor, as `uds_send_fd`
 /// sends it, and returns that descriptor (close-on-exec; the caller owns
-/// it). One byte of payload is read and discarded; on a stream, any
-/// further bytes of that send stay queued.
+/// it). The message's payload is read and dropped: a whole datagram, or on
+/// a stream what one read returns, up to 512 bytes, which ends at the end
+/// of the send that carried a descriptor (ancillary data is a barrier).
 ///
 /// Returns the descriptor, or -1 with errno: `ECONNRESET` (the peer closed
 /// the connection), `EBADMSG` (a message with no descriptor, or with

@@ -121,9 +121,10 @@ pub extern "C" fn uds_sendmsg(sock: c_int, m: *const uds_msg, flags: c_int) -> l
 /// descriptors into `m->fds` (capacity `m->nfds`), the sender's
 /// credentials into `*m->cred` and its address into `*m->addr` when those
 /// are not NULL. `flags` go to recvmsg(2) with `MSG_CMSG_CLOEXEC` added
-/// (`MSG_DONTWAIT`, `MSG_WAITALL`, `MSG_TRUNC`); `MSG_PEEK` is refused
-/// (peeking would install copies of the descriptors: peek the data with
-/// `uds_recv`).
+/// (`MSG_DONTWAIT`, `MSG_WAITALL`, `MSG_TRUNC`, `MSG_PEEK`). A peek gets
+/// the data only: it never installs descriptors (they would be copies that
+/// the real receive installs again) nor reports credentials; `m->nfds` is
+/// 0, and `UDS_MSG_CTRUNC` says ancillary data is waiting.
 ///
 /// Truncation is never an error. On return `m->len` is the bytes stored,
 /// `m->nfds` the descriptors delivered (new, close-on-exec, in the order
@@ -142,8 +143,8 @@ pub extern "C" fn uds_sendmsg(sock: c_int, m: *const uds_msg, flags: c_int) -> l
 /// Returns the bytes received (the datagram's full length if `flags` has
 /// `MSG_TRUNC`; 0 at the end of a stream), or -1 with errno, `*m`
 /// unchanged and no descriptor received: `EINVAL` (`m` NULL, a NULL
-/// pointer with a non-zero capacity, `MSG_PEEK`), `EAGAIN`, `EINTR`,
-/// `EBADF`, `ENOTSOCK`.
+/// pointer with a non-zero capacity), `EAGAIN`, `EINTR`, `EBADF`,
+/// `ENOTSOCK`.
 #[no_mangle]
 pub extern "C" fn uds_recvmsg(sock: c_int, m: *mut uds_msg, flags: c_int) -> libc::ssize_t {
     ffi_boundary!("uds_recvmsg", {
@@ -196,7 +197,8 @@ pub extern "C" fn uds_send_batch(sock: c_int, msgs: *const uds_msg, n: usize, fl
 /// Receives up to `n` messages into `msgs[]`, each as `uds_recvmsg` would,
 /// with `recvmmsg(2)`: up to 64 messages in one system call (more take
 /// several). Each may carry descriptors (delivered into its own `fds`) and
-/// credentials. `MSG_PEEK` is refused. With any `cred` not NULL,
+/// credentials. `MSG_PEEK` peeks data only, as for `uds_recvmsg`. With any
+/// `cred` not NULL,
 /// `SO_PASSCRED` is turned on first. Headers and control data live on the
 /// stack (about 34 KiB), never the heap.
 ///

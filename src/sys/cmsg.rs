@@ -11,7 +11,10 @@
 //! Receives always add `MSG_CMSG_CLOEXEC` and reserve room for a
 //! credentials block and a pidfd block besides the descriptors, so a socket
 //! with `SO_PASSCRED` (or `SO_PASSPIDFD`) on never loses descriptors to them:
-//! the kernel writes those blocks first.
+//! the kernel writes those blocks first. A receive with `MSG_PEEK` offers
+//! no control buffer at all: a peek would install copies of the
+//! descriptors, which the real receive installs again, so peeks get the data
+//! only (the kernel reports `MSG_CTRUNC` when ancillary data is waiting).
 
 use std::marker::PhantomData;
 use std::mem::{self, size_of};
@@ -223,6 +226,11 @@ pub fn send(fd: BorrowedFd<'_>, data: &[u8], control: &[u8], to: Option<&RawAddr
     unsafe { super::sendmsg(fd, &msg, flags) }
 }
 
+/// Whether a receive peeks: it then gets no control buffer.
+fn peeks(flags: i32) -> bool {
+    flags & libc::MSG_PEEK != 0
+}
+
 /// What one received message brought.
 #[derive(Clone, Copy, Debug)]
 pub struct Got {
@@ -238,7 +246,7 @@ pub struct Got {
 /// `recvmsg(2)` into `data` (`flags | MSG_CMSG_CLOEXEC`), with control room
 /// for `slots.len()` descriptors (at most [`MAX_FDS`]) plus credentials and
 /// a pidfd; the descriptors go to `slots` (see [`parse`]). With `from`,
-/// the sender's address is stored there.
+/// the sender's address is stored there. With `MSG_PEEK`, no control room.
 pub fn recv(
     fd: BorrowedFd<'_>,
     data: &mut [u8],
@@ -247,14 +255,16 @@ pub fn recv(
     flags: i32,
 ) -> SysResult<Got> {
     let mut control = Aligned::<CONTROL_LEN>::new();
-    let room = recv_space(slots.len());
+    let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
     let mut iov = iovec(data);
     // SAFETY: an all-zero msghdr is valid.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control.0.as_mut_ptr().cast();
-    msg.msg_controllen = room as _;
+    if room > 0 {
+        msg.msg_control = control.0.as_mut_ptr().cast();
+        msg.msg_controllen = room as _;
+    }
     let mut name = RawAddr::unnamed();
     if from.is_some() {
         msg.msg_name = name_ptr(&name);
@@ -369,14 +379,15 @@ impl<'a> Batch<'a> {
         true
     }
 
-    /// Points every header at its iovec, name and control bytes.
-    fn link(&mut self) {
+    /// Points every header at its iovec, name and control bytes (none for
+    /// a peek).
+    fn link(&mut self, flags: i32) {
         let base = self.arena.0.as_mut_ptr();
         for i in 0..self.len {
             let h = &mut self.hdrs[i].msg_hdr;
             h.msg_iov = &mut self.iov[i];
             h.msg_iovlen = 1;
-            let (at, n) = self.control[i];
+            let (at, n) = if peeks(flags) { (0, 0) } else { self.control[i] };
             // SAFETY: at + n <= ARENA (see reserve): the pointer stays in the arena.
             h.msg_control = if n == 0 { ptr::null_mut() } else { unsafe { base.add(at) }.cast() };
             h.msg_controllen = n as _;
@@ -395,7 +406,7 @@ impl<'a> Batch<'a> {
     /// `sendmmsg(2)` of the batch (`flags | MSG_NOSIGNAL`): how many
     /// messages went.
     pub fn sendmmsg(&mut self, fd: BorrowedFd<'_>, flags: i32) -> SysResult<usize> {
-        self.link();
+        self.link(0);
         // SAFETY: link() pointed every header at live iovecs (whose data is
         // borrowed for 'a), names and arena bytes of stated lengths.
         let r = unsafe {
@@ -411,7 +422,7 @@ impl<'a> Batch<'a> {
     /// `recvmmsg(2)` into the batch (`flags | MSG_CMSG_CLOEXEC`): how many
     /// messages arrived. Collect each with [`Batch::take`].
     pub fn recvmmsg(&mut self, fd: BorrowedFd<'_>, flags: i32) -> SysResult<usize> {
-        self.link();
+        self.link(flags);
         // SAFETY: as for sendmmsg; the data buffers are exclusively borrowed
         // for 'a, so the kernel may write them.
         let r = unsafe {
@@ -436,6 +447,7 @@ impl<'a> Batch<'a> {
     pub fn take(&mut self, i: usize) -> (Got, RawAddr) {
         let h = &mut self.hdrs[i];
         let (at, room) = self.control[i];
+        // A peek offered no control buffer: msg_controllen is 0.
         let used = (h.msg_hdr.msg_controllen as usize).min(room);
         h.msg_hdr.msg_controllen = 0;
         let (p, n) = self.slots[i];
