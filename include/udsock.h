@@ -572,7 +572,9 @@ int uds_send_fd(int sock, int fd);
  *
  * Returns the descriptor, or -1 with errno: `ECONNRESET` (the peer closed
  * the connection), `EBADMSG` (a message with no descriptor, or with
- * several: all of them are closed), `EAGAIN`, `EINTR`, `EBADF`,
+ * several: all of them are closed), `EMFILE` (the process is at its
+ * descriptor limit, `RLIMIT_NOFILE`, so the kernel could not install the
+ * descriptor; the message is consumed), `EAGAIN`, `EINTR`, `EBADF`,
  * `ENOTSOCK`.
  */
 int uds_recv_fd(int sock);

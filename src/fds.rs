@@ -32,7 +32,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::error::{err, Result};
 use crate::msg::{self, Message};
-use crate::sys::{self, EBADMSG, ECONNRESET, EINVAL, EXFULL};
+use crate::sys::{self, EBADMSG, ECONNRESET, EINVAL, EMFILE, EXFULL};
 
 /// The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
 pub const MAX_FDS: usize = sys::cmsg::MAX_FDS;
@@ -237,7 +237,8 @@ const RECV_FD_PAYLOAD: usize = 512;
 /// barrier there.
 ///
 /// Errors: `ECONNRESET` at the end of the stream; `EBADMSG` for a message
-/// with no descriptor or with several (all of them are closed).
+/// with no descriptor or with several (all of them are closed); `EMFILE`
+/// when its descriptor could not be installed (`RLIMIT_NOFILE`).
 pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     let mut payload = [0u8; RECV_FD_PAYLOAD];
     let mut slot = [-1; 1];
@@ -248,6 +249,14 @@ pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     }
     if got.nfds == 1 {
         let _ = sys::close(slot[0]);
+    }
+    if arrived == 0 && got.ctrunc {
+        // The control buffer had room: the kernel could not install it.
+        return Err(err!(
+            EMFILE,
+            "fd {}: the message's descriptor could not be installed: the process may open no more (RLIMIT_NOFILE)",
+            fd.as_raw_fd()
+        ));
     }
     if arrived == 0 && got.bytes == 0 && sys::socket_type(fd) != Ok(sys::SOCK_DGRAM) {
         return Err(err!(ECONNRESET, "fd {}: the peer closed the connection before sending a descriptor", fd.as_raw_fd()));

@@ -140,7 +140,9 @@ pub extern "C" fn uds_send_fd(sock: c_int, fd: c_int) -> c_int {
 ///
 /// Returns the descriptor, or -1 with errno: `ECONNRESET` (the peer closed
 /// the connection), `EBADMSG` (a message with no descriptor, or with
-/// several: all of them are closed), `EAGAIN`, `EINTR`, `EBADF`,
+/// several: all of them are closed), `EMFILE` (the process is at its
+/// descriptor limit, `RLIMIT_NOFILE`, so the kernel could not install the
+/// descriptor; the message is consumed), `EAGAIN`, `EINTR`, `EBADF`,
 /// `ENOTSOCK`.
 #[no_mangle]
 pub extern "C" fn uds_recv_fd(sock: c_int) -> c_int {
