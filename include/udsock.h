@@ -206,6 +206,12 @@ int uds_getsockname(int fd, struct uds_addr *out);
  * Stores the address of `fd`'s peer in `*out` (`UDS_ADDR_UNNAMED` for a
  * peer that is not bound, such as a socketpair end or most clients).
  *
+ * A peer bound to a path longer than `sun_path` is reached through a
+ * `/proc/self/fd/N/<name>` alias, which is what the kernel reports; when
+ * this process bound that peer through the library, the real path is
+ * reported instead (likewise `uds_getsockname` of a connection accepted
+ * from such a listener). A peer in another process shows the alias.
+ *
  * Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`, `EINVAL`.
  */
 int uds_getpeername(int fd, struct uds_addr *out);

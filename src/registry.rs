@@ -35,6 +35,9 @@ pub(crate) struct Lock {
 pub(crate) struct Bound {
     /// The path as the caller gave it.
     pub path: Box<[u8]>,
+    /// For a path longer than `sun_path`: the `/proc/self/fd/N/name` alias
+    /// it was bound through, which the kernel reports for it from then on.
+    pub alias: Option<Box<[u8]>>,
     /// The socket file's identity, recorded right after bind.
     pub file: Id,
     /// The listener's lock, if it took one.
@@ -117,7 +120,7 @@ pub(crate) fn take(fd: RawFd) -> Option<Bound> {
         return None;
     }
     e.removed = true;
-    Some(Bound { path: e.bound.path.clone(), file: e.bound.file, lock: e.bound.lock.take() })
+    Some(Bound { path: e.bound.path.clone(), alias: None, file: e.bound.file, lock: e.bound.lock.take() })
 }
 
 /// Drops whatever is recorded for `fd` (it is being closed).
@@ -132,6 +135,15 @@ pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
     let id = socket_id(fd)?;
     let t = table();
     t.iter().find(|e| e.socket == id).map(|e| e.bound.path.clone())
+}
+
+/// The real path behind a `/proc/self/fd/N/name` alias that a live socket
+/// of this process was bound through (the most recent, should two share
+/// it): what the kernel reports as the name of that listener's accepted
+/// connections and as the peer of its clients.
+pub(crate) fn path_of_alias(alias: &[u8]) -> Option<Box<[u8]>> {
+    let t = table();
+    t.iter().rev().find(|e| e.bound.alias.as_deref() == Some(alias) && is_live(e)).map(|e| e.bound.path.clone())
 }
 
 /// Whether this process bound `fd` through the library (an entry exists

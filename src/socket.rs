@@ -62,18 +62,34 @@ pub fn socketpair(ty: i32) -> Result<(OwnedFd, OwnedFd)> {
 pub fn bind(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
     let target = Target::path(path)?;
     sys::bind(fd, &target.raw).map_err(|e| sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(path)))?;
-    remember(fd, path, None, None);
+    remember(fd, path, &target);
     Ok(())
 }
 
 /// Records a freshly bound pathname socket in the registry.
-fn remember(fd: BorrowedFd<'_>, path: &[u8], mode: Option<u32>, lock: Option<registry::Lock>) {
+fn remember(fd: BorrowedFd<'_>, path: &[u8], target: &Target) {
     if let Ok(place) = Place::new(path) {
         let ty = sys::socket_type(fd).unwrap_or(SOCK_STREAM);
-        if let Ok(file) = place.settle(mode, ty) {
-            registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
+        if let Ok(file) = place.settle(None, ty) {
+            registry::record(fd.as_raw_fd(), Bound { path: path.into(), alias: alias_of(target), file, lock: None });
         }
     }
+}
+
+/// The `/proc/self/fd/N/name` alias a long path is bound through, if any.
+fn alias_of(target: &Target) -> Option<Box<[u8]>> {
+    target.dir.as_ref().map(|_| Addr::from_raw(&target.raw).name().into())
+}
+
+/// Replaces a `/proc/self/fd/N/name` alias that this process bound a long
+/// path through by the real path.
+fn unalias(a: Addr) -> Addr {
+    if a.kind() == AddrKind::Pathname && a.name().starts_with(b"/proc/self/fd/") {
+        if let Some(real) = registry::path_of_alias(a.name()) {
+            return Addr::pathname(&real);
+        }
+    }
+    a
 }
 
 /// Binds `fd` to an abstract name (1..=107 bytes, NULs allowed).
@@ -186,7 +202,7 @@ fn bind_listener_path(fd: BorrowedFd<'_>, path: &[u8], mode: i32, flags: u32) ->
     };
     match bind_and_settle(fd, &place, &target, mode, lock.is_some()) {
         Ok(file) => {
-            registry::record(fd.as_raw_fd(), Bound { path: path.into(), file, lock });
+            registry::record(fd.as_raw_fd(), Bound { path: path.into(), alias: alias_of(&target), file, lock });
             Ok(())
         }
         Err(e) => {
@@ -334,11 +350,13 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
             return Ok(Addr::pathname(&real));
         }
     }
-    Ok(Addr::from_raw(&raw))
+    Ok(unalias(Addr::from_raw(&raw)))
 }
 
-/// The address of `fd`'s peer.
+/// The address of `fd`'s peer. A peer bound by this process through a
+/// long path is reported by its real path; one bound by another process
+/// shows the `/proc/self/fd/N/name` alias it used.
 pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
     let raw = sys::getpeername(fd).map_err(|e| sys_err!(e, "getpeername fd {}", fd.as_raw_fd()))?;
-    Ok(Addr::from_raw(&raw))
+    Ok(unalias(Addr::from_raw(&raw)))
 }

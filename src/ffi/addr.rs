@@ -105,6 +105,12 @@ pub extern "C" fn uds_getsockname(fd: c_int, out: *mut uds_addr) -> c_int {
 /// Stores the address of `fd`'s peer in `*out` (`UDS_ADDR_UNNAMED` for a
 /// peer that is not bound, such as a socketpair end or most clients).
 ///
+/// A peer bound to a path longer than `sun_path` is reached through a
+/// `/proc/self/fd/N/<name>` alias, which is what the kernel reports; when
+/// this process bound that peer through the library, the real path is
+/// reported instead (likewise `uds_getsockname` of a connection accepted
+/// from such a listener). A peer in another process shows the alias.
+///
 /// Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`, `EINVAL`.
 #[no_mangle]
 pub extern "C" fn uds_getpeername(fd: c_int, out: *mut uds_addr) -> c_int {
