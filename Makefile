@@ -79,6 +79,7 @@ check-abi: stage
 
 check-c: stage
 	bash c-tests/run-unit.sh
+	bash c-tests/readme-check.sh
 
 # Load, faults and hostile input (SECURITY.md): quick sizes in make check.
 check-reliability-quick: stage
