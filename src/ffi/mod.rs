@@ -38,6 +38,8 @@ pub(crate) fn last_error_ptr() -> *const c_char {
 }
 
 /// Records `e` as this thread's last error, prefixed with `func`, and sets errno.
+#[cold]
+#[inline(never)]
 pub(crate) fn fail(func: &str, e: &Error) {
     LAST_ERROR.with(|b| {
         let mut b = b.borrow_mut();
@@ -50,6 +52,13 @@ pub(crate) fn fail(func: &str, e: &Error) {
         b[at] = 0;
     });
     sys::set_errno(e.errno());
+}
+
+/// Records a panic caught at the boundary as an `EIO` failure.
+#[cold]
+#[inline(never)]
+pub(crate) fn fail_panicked(func: &str) {
+    fail(func, &err!(sys::EIO, "internal error (a bug in libudsock, please report it)"));
 }
 
 /// What a C function returns on failure.
@@ -65,16 +74,16 @@ impl Failure for libc::ssize_t {
     const FAILED: libc::ssize_t = -1;
 }
 
-/// Turns the body's outcome into the C return value.
-pub(crate) fn conclude<T: Failure>(func: &str, r: std::thread::Result<Result<T>>) -> T {
+/// Turns the body's outcome into the C return value, inside the
+/// `catch_unwind` closure: a success is the value itself, and a failure is
+/// recorded (errno and the error line) out of line, so that only the small
+/// `T`, never the large [`Error`], crosses `catch_unwind`.
+#[inline(always)]
+pub(crate) fn conclude<T: Failure>(func: &str, r: Result<T>) -> T {
     match r {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
+        Ok(v) => v,
+        Err(e) => {
             fail(func, &e);
-            T::FAILED
-        }
-        Err(_) => {
-            fail(func, &err!(sys::EIO, "internal error (a bug in libudsock, please report it)"));
             T::FAILED
         }
     }
@@ -84,16 +93,39 @@ pub(crate) fn conclude<T: Failure>(func: &str, r: std::thread::Result<Result<T>>
 /// mapped to `-1`/errno/`uds_last_error()` and panics caught.
 macro_rules! ffi_boundary {
     ($func:literal, $body:block) => {{
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> $crate::error::Result<_> { $body }));
-        $crate::ffi::conclude($func, r)
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[allow(clippy::redundant_closure_call)]
+            let r = (|| -> $crate::error::Result<_> { $body })();
+            $crate::ffi::conclude($func, r)
+        }));
+        match r {
+            Ok(v) => v,
+            Err(_) => {
+                $crate::ffi::fail_panicked($func);
+                $crate::ffi::Failure::FAILED
+            }
+        }
     }};
 }
 pub(crate) use ffi_boundary;
 
+/// The error for a NULL pointer argument.
+#[cold]
+#[inline(never)]
+fn null_error(what: &str) -> Error {
+    err!(EINVAL, "{what} is NULL")
+}
+
 /// A descriptor argument: negative is `EBADF`.
+#[inline]
 pub(crate) fn fd_arg<'a>(fd: c_int) -> Result<BorrowedFd<'a>> {
+    #[cold]
+    #[inline(never)]
+    fn bad(fd: c_int) -> Error {
+        err!(EBADF, "fd {fd} is not a file descriptor")
+    }
     if fd < 0 {
-        return Err(err!(EBADF, "fd {fd} is not a file descriptor"));
+        return Err(bad(fd));
     }
     // SAFETY: the C caller lends the descriptor for the duration of the call;
     // a descriptor that is not open only makes the system call fail (EBADF).
@@ -101,40 +133,54 @@ pub(crate) fn fd_arg<'a>(fd: c_int) -> Result<BorrowedFd<'a>> {
 }
 
 /// A NUL-terminated string argument; NULL is `EINVAL`.
+#[inline]
 pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a [u8]> {
     if p.is_null() {
-        return Err(err!(EINVAL, "{what} is NULL"));
+        return Err(null_error(what));
     }
     // SAFETY: the C caller passes a NUL-terminated string, valid during the call.
     Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
 /// A `(pointer, length)` input buffer; NULL is allowed only with length 0.
+#[inline]
 pub(crate) fn bytes_arg<'a>(p: *const c_void, len: usize, what: &str) -> Result<&'a [u8]> {
     slice_arg(p.cast::<u8>(), len, what)
 }
 
 /// A `(pointer, capacity)` output buffer; NULL is allowed only with capacity 0.
+#[inline]
 pub(crate) fn bytes_mut_arg<'a>(p: *mut c_void, len: usize, what: &str) -> Result<&'a mut [u8]> {
     slice_mut_arg(p.cast::<u8>(), len, what)
 }
 
+/// Why an array argument was refused: NULL with `n` > 0, or larger than
+/// any object can be.
+#[cold]
+#[inline(never)]
+fn array_error(null: bool, n: usize, what: &str, count: &str) -> Error {
+    if null {
+        err!(EINVAL, "{what} is NULL with {count} {n}")
+    } else {
+        err!(EINVAL, "{what} {count} {n} is larger than any buffer can be")
+    }
+}
+
 /// Checks an array argument of `n` `T`s: NULL only with `n` 0, and not
 /// larger than any object can be. `Ok(false)` for an empty array.
+#[inline]
 fn check_array<T>(null: bool, n: usize, what: &str, count: &str) -> Result<bool> {
     if n == 0 {
         return Ok(false);
     }
-    if null {
-        return Err(err!(EINVAL, "{what} is NULL with {count} {n}"));
-    }
-    if n > isize::MAX as usize / size_of::<T>().max(1) {
-        return Err(err!(EINVAL, "{what} {count} {n} is larger than any buffer can be"));
+    if null || n > isize::MAX as usize / size_of::<T>().max(1) {
+        return Err(array_error(null, n, what, count));
     }
     Ok(true)
 }
 
 /// A `(pointer, length)` input array; NULL is allowed only with length 0.
+#[inline]
 pub(crate) fn slice_arg<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a [T]> {
     if !check_array::<T>(p.is_null(), n, what, "length")? {
         return Ok(&[]);
@@ -144,6 +190,7 @@ pub(crate) fn slice_arg<'a, T>(p: *const T, n: usize, what: &str) -> Result<&'a 
 }
 
 /// A `(pointer, capacity)` output array; NULL is allowed only with capacity 0.
+#[inline]
 pub(crate) fn slice_mut_arg<'a, T>(p: *mut T, n: usize, what: &str) -> Result<&'a mut [T]> {
     if !check_array::<T>(p.is_null(), n, what, "capacity")? {
         return Ok(&mut []);
@@ -155,10 +202,16 @@ pub(crate) fn slice_mut_arg<'a, T>(p: *mut T, n: usize, what: &str) -> Result<&'
 
 /// An array of `n` descriptors to pass: NULL only with `n` 0; a negative
 /// entry is `EBADF`. The caller has bounded `n`.
+#[inline]
 pub(crate) fn fds_arg<'a>(p: *const c_int, n: usize, what: &str) -> Result<&'a [BorrowedFd<'a>]> {
+    #[cold]
+    #[inline(never)]
+    fn bad(what: &str, i: usize, fd: c_int) -> Error {
+        err!(EBADF, "{what}[{i}] = {fd} is not a file descriptor")
+    }
     let raw = slice_arg(p, n, what)?;
     if let Some(i) = raw.iter().position(|&fd| fd < 0) {
-        return Err(err!(EBADF, "{what}[{i}] = {} is not a file descriptor", raw[i]));
+        return Err(bad(what, i, raw[i]));
     }
     // SAFETY: BorrowedFd is repr(transparent) over a c_int and valid for
     // every value but -1; every entry is >= 0. The C caller lends the
@@ -168,19 +221,55 @@ pub(crate) fn fds_arg<'a>(p: *const c_int, n: usize, what: &str) -> Result<&'a [
 }
 
 /// A required output pointer; NULL is `EINVAL`.
+#[inline]
 pub(crate) fn out_arg<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
     if p.is_null() {
-        return Err(err!(EINVAL, "{what} is NULL"));
+        return Err(null_error(what));
     }
     // SAFETY: the C caller passes a valid, aligned, writable T.
     Ok(unsafe { &mut *p })
 }
 
 /// A required input pointer; NULL is `EINVAL`.
+#[inline]
 pub(crate) fn ref_arg<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
     if p.is_null() {
-        return Err(err!(EINVAL, "{what} is NULL"));
+        return Err(null_error(what));
     }
     // SAFETY: the C caller passes a valid, aligned T.
     Ok(unsafe { &*p })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    fn last_error() -> String {
+        // SAFETY: the line is NUL-terminated and lives as long as the thread.
+        unsafe { CStr::from_ptr(last_error_ptr()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn success_failure_and_panic_at_the_boundary() {
+        let ok: c_int = ffi_boundary!("uds_test", { Ok(7) });
+        assert_eq!(ok, 7);
+        let failed: libc::ssize_t = ffi_boundary!("uds_test", { Err(err!(EINVAL, "bad {}", 1)) });
+        assert_eq!((failed, sys::errno()), (-1, EINVAL));
+        assert_eq!(last_error(), "uds_test: bad 1");
+        let bad: c_int = ffi_boundary!("uds_test", {
+            let fd = fd_arg(-3)?;
+            Ok(fd.as_raw_fd())
+        });
+        assert_eq!((bad, sys::errno()), (-1, EBADF));
+        assert_eq!(last_error(), "uds_test: fd -3 is not a file descriptor");
+        let panicked: c_int = ffi_boundary!("uds_test", {
+            if ok == 7 {
+                panic!("test panic");
+            }
+            Ok(0)
+        });
+        assert_eq!((panicked, sys::errno()), (-1, sys::EIO));
+        assert!(last_error().starts_with("uds_test: internal error"));
+    }
 }
