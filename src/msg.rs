@@ -159,10 +159,10 @@ pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) 
     let data = if needs_carrier(fd, m) { &b"\0"[..] } else { m.data };
     let target = resolve(m.to)?;
     let mut control = Aligned::<CONTROL_LEN>::new();
-    let n = cmsg::build(&mut control.0, m.fds, m.cred.map(Cred::to_kernel));
+    let control = control.zeroed(0, cmsg::send_space(m.fds.len(), m.cred.is_some()));
+    let n = cmsg::build(control, m.fds, m.cred.map(Cred::to_kernel));
     let to = target.as_ref().map(|t| &t.raw);
-    let mut sent =
-        cmsg::send(fd, data, &control.0[..n], to, flags).map_err(|e| send_error(fd, e, m, what))?;
+    let mut sent = cmsg::send(fd, data, &control[..n], to, flags).map_err(|e| send_error(fd, e, m, what))?;
     // A stream may take part of it: the descriptors went with the first
     // part, the rest follows.
     while sent < m.data.len() {

@@ -17,7 +17,7 @@
 //! only (the kernel reports `MSG_CTRUNC` when ancillary data is waiting).
 
 use std::marker::PhantomData;
-use std::mem::{self, size_of};
+use std::mem::{self, size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::ptr;
 
@@ -66,16 +66,56 @@ pub const fn send_space(fds: usize, cred: bool) -> usize {
 pub const CONTROL_LEN: usize = recv_space(MAX_FDS);
 
 /// Bytes aligned for `cmsghdr`, to hold control messages on the stack.
+///
+/// It starts uninitialised, so that making one costs nothing however large
+/// it is; [`Aligned::zeroed`] initialises (zeroes) just the bytes a send
+/// builds or a receive offers the kernel, and only initialised bytes are
+/// ever read.
 #[repr(C, align(8))]
-pub struct Aligned<const N: usize>(pub [u8; N]);
+pub struct Aligned<const N: usize>(MaybeUninit<[u8; N]>);
 
 const _: () = assert!(mem::align_of::<libc::cmsghdr>() <= 8);
 const _: () = assert!(mem::align_of::<Aligned<1>>() >= mem::align_of::<libc::cmsghdr>());
 
 impl<const N: usize> Aligned<N> {
-    /// Zeroed bytes.
+    /// Uninitialised bytes.
+    #[inline]
     pub fn new() -> Self {
-        Aligned([0; N])
+        Aligned(MaybeUninit::uninit())
+    }
+
+    /// Zeroes the `len` bytes at `at` and returns them. Panics unless
+    /// `at + len <= N`.
+    #[inline]
+    pub fn zeroed(&mut self, at: usize, len: usize) -> &mut [u8] {
+        assert!(at <= N && len <= N - at, "control bytes {at}+{len} out of {N}");
+        // SAFETY: at + len <= N, so the range lies in the buffer;
+        // write_bytes initialises every byte of it (any value is a valid
+        // u8), and the returned slice borrows `self` mutably.
+        unsafe {
+            let p = self.0.as_mut_ptr().cast::<u8>().add(at);
+            ptr::write_bytes(p, 0, len);
+            std::slice::from_raw_parts_mut(p, len)
+        }
+    }
+
+    /// The `len` bytes at `at`, initialised earlier.
+    ///
+    /// # Safety
+    ///
+    /// `at + len <= N`, and every byte of the range has been initialised
+    /// ([`Aligned::zeroed`], possibly written by the kernel since).
+    #[inline]
+    pub unsafe fn assume_init(&self, at: usize, len: usize) -> &[u8] {
+        debug_assert!(at <= N && len <= N - at);
+        // SAFETY: in bounds and initialised, as the caller guarantees.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<u8>().add(at), len) }
+    }
+
+    /// The start of the buffer, for the kernel to read or write.
+    #[inline]
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr().cast()
     }
 }
 
@@ -94,10 +134,11 @@ pub struct Ucred {
 }
 
 /// Writes the header of a `SOL_SOCKET` block of type `ty` with `len` data
-/// bytes at the start of `buf` and returns its data part. Padding is zeroed.
+/// bytes at the start of `buf` and returns its data part, which the caller
+/// fills. The padding after the data is zeroed.
 fn put(buf: &mut [u8], ty: i32, len: usize) -> &mut [u8] {
     let block = &mut buf[..space(len)];
-    block.fill(0);
+    block[HDR + len..].fill(0);
     // SAFETY: cmsghdr is plain integers (and, on some libcs, padding):
     // all-zero is a valid value.
     let mut h: libc::cmsghdr = unsafe { mem::zeroed() };
@@ -106,15 +147,18 @@ fn put(buf: &mut [u8], ty: i32, len: usize) -> &mut [u8] {
     h.cmsg_type = ty;
     // SAFETY: `block` is at least HDR >= size_of::<cmsghdr>() bytes long
     // (the slice above would have panicked otherwise); write_unaligned
-    // needs no alignment.
+    // needs no alignment. HDR == size_of::<cmsghdr>() (asserted below), so
+    // this writes the whole header.
     unsafe { ptr::write_unaligned(block.as_mut_ptr().cast::<libc::cmsghdr>(), h) };
     &mut block[HDR..HDR + len]
 }
 
+const _: () = assert!(HDR == size_of::<libc::cmsghdr>());
+
 /// Writes an `SCM_RIGHTS` block for `fds` (when there are any) and an
 /// `SCM_CREDENTIALS` block for `cred` (when given) at the start of `buf`,
-/// which must start 8-aligned and hold [`send_space`] bytes. Returns the
-/// bytes used.
+/// which must start 8-aligned and hold [`send_space`] bytes. Every byte of
+/// the blocks is written (headers, data, padding). Returns the bytes used.
 pub fn build(buf: &mut [u8], fds: &[BorrowedFd<'_>], cred: Option<Ucred>) -> usize {
     let mut at = 0;
     if !fds.is_empty() {
@@ -256,13 +300,15 @@ pub fn recv(
 ) -> SysResult<Got> {
     let mut control = Aligned::<CONTROL_LEN>::new();
     let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
+    // Only the bytes offered to the kernel are initialised (and read).
+    let control = control.zeroed(0, room);
     let mut iov = iovec(data);
     // SAFETY: an all-zero msghdr is valid.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     if room > 0 {
-        msg.msg_control = control.0.as_mut_ptr().cast();
+        msg.msg_control = control.as_mut_ptr().cast();
         msg.msg_controllen = room as _;
     }
     let mut name = RawAddr::unnamed();
@@ -275,7 +321,7 @@ pub fn recv(
     // sockaddr_un; the kernel writes at most those lengths.
     let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
     let used = (msg.msg_controllen as usize).min(room);
-    let anc = parse(&control.0[..used], slots);
+    let anc = parse(&control[..used], slots);
     if let Some(out) = from {
         name.len = msg.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
         *out = name;
@@ -353,8 +399,9 @@ impl<'a> Batch<'a> {
         cred: Option<Ucred>,
         to: Option<&RawAddr>,
     ) -> bool {
-        let Some(at) = self.reserve(send_space(fds.len(), cred.is_some())) else { return false };
-        let n = build(&mut self.arena.0[at..], fds, cred);
+        let space = send_space(fds.len(), cred.is_some());
+        let Some(at) = self.reserve(space) else { return false };
+        let n = build(self.arena.zeroed(at, space), fds, cred);
         self.control[self.len].1 = n;
         self.iov[self.len] = iovec(data);
         if let Some(a) = to {
@@ -368,9 +415,10 @@ impl<'a> Batch<'a> {
     /// Adds a message to receive into `data`, with room for `slots.len()`
     /// descriptors; `false` when the batch is full.
     pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd]) -> bool {
-        if self.reserve(recv_space(slots.len())).is_none() {
-            return false;
-        }
+        let room = recv_space(slots.len());
+        let Some(at) = self.reserve(room) else { return false };
+        // Initialised here so that take() may read what the kernel left.
+        self.arena.zeroed(at, room);
         self.iov[self.len] = iovec(data);
         self.slots[self.len] = (slots.as_mut_ptr(), slots.len());
         self.named[self.len] = true;
@@ -382,7 +430,7 @@ impl<'a> Batch<'a> {
     /// Points every header at its iovec, name and control bytes (none for
     /// a peek).
     fn link(&mut self, flags: i32) {
-        let base = self.arena.0.as_mut_ptr();
+        let base = self.arena.as_mut_ptr();
         for i in 0..self.len {
             let h = &mut self.hdrs[i].msg_hdr;
             h.msg_iov = &mut self.iov[i];
@@ -458,7 +506,9 @@ impl<'a> Batch<'a> {
             // the batch holds that borrow: nothing else can use the slots.
             unsafe { std::slice::from_raw_parts_mut(p, n) }
         };
-        let anc = parse(&self.arena.0[at..at + used], slots);
+        // SAFETY: push_recv zeroed the `room` bytes at `at` (at + room <=
+        // ARENA, see reserve), and used <= room.
+        let anc = parse(unsafe { self.arena.assume_init(at, used) }, slots);
         let mut name = self.names[i];
         name.len = h.msg_hdr.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
         (Got { bytes: h.msg_len as usize, flags: h.msg_hdr.msg_flags, anc }, name)
@@ -522,12 +572,21 @@ mod tests {
     fn built_blocks_parse_back() {
         let _serial = FDS.lock();
         let (a, b) = super::super::socketpair(libc::SOCK_DGRAM).unwrap();
-        let mut buf = Aligned::<CONTROL_LEN>::new();
         let cred = Ucred { pid: 1, uid: 2, gid: 3 };
-        let n = build(&mut buf.0, &[a.as_fd(), b.as_fd()], Some(cred));
+        let fds = [a.as_fd(), b.as_fd()];
+        let mut buf = Aligned::<CONTROL_LEN>::new();
+        let buf = buf.zeroed(0, send_space(2, true));
+        let n = build(buf, &fds, Some(cred));
         assert_eq!(n, send_space(2, true));
+        // Every byte is written, padding included: what was there before
+        // makes no difference.
+        let mut dirty = Aligned::<CONTROL_LEN>::new();
+        let dirty = dirty.zeroed(0, n);
+        dirty.fill(0xa5);
+        assert_eq!(build(dirty, &fds, Some(cred)), n);
+        assert_eq!(dirty, buf);
         let mut slots = [-1; 4];
-        let got = parse(&buf.0[..n], &mut slots);
+        let got = parse(&buf[..n], &mut slots);
         assert_eq!(got, Ancillary { nfds: 2, closed: 0, cred: Some(cred) });
         assert_eq!(&slots[..2], &[a.as_raw_fd(), b.as_raw_fd()]);
     }
