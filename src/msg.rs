@@ -128,6 +128,7 @@ fn needs_carrier(fd: BorrowedFd<'_>, m: &Message<'_>) -> bool {
     m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some()) && sys::socket_type(fd).ok() == Some(SOCK_STREAM)
 }
 
+#[inline]
 fn resolve(to: Option<Address<'_>>) -> Result<Option<Target>> {
     match to {
         None => Ok(None),
@@ -236,6 +237,11 @@ impl Outgoing for Message<'_> {
 pub trait Incoming {
     /// The data buffer and the free descriptor slots to receive into.
     fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])>;
+    /// Whether [`Incoming::arrived`] uses [`Received::from`]; when not, the
+    /// sender's address is not asked for and `from` is unnamed.
+    fn wants_from(&self) -> bool {
+        true
+    }
     /// Called with what arrived: `r.nfds` slots (from the front of those
     /// [`Incoming::buffers`] gave) now hold descriptors the receiver owns.
     fn arrived(&mut self, r: Received);
@@ -346,10 +352,11 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
         let (pushed, arrived) = {
             let mut batch = Batch::new();
             for m in msgs[done..].iter_mut() {
+                let named = m.wants_from();
                 let Ok((data, slots)) = m.buffers() else { break };
                 let cap = data.len();
                 let i = batch.len();
-                if !batch.push_recv(data, slots) {
+                if !batch.push_recv(data, slots, named) {
                     break;
                 }
                 caps[i] = cap;

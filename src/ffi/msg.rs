@@ -57,6 +57,7 @@ pub struct uds_msg {
 }
 
 impl Outgoing for uds_msg {
+    #[inline]
     fn message(&self) -> Result<Message<'_>> {
         let data = bytes_arg(self.data, self.len, "data")?;
         if self.nfds > fds::MAX_FDS {
@@ -65,28 +66,41 @@ impl Outgoing for uds_msg {
         let fds = fds_arg(self.fds, self.nfds, "fds")?;
         // SAFETY: a non-NULL `cred` is a valid uds_cred the caller lends.
         let cred = (!self.cred.is_null()).then(|| Cred::from(unsafe { *self.cred }));
-        let to = match ref_arg(self.addr, "addr") {
-            Ok(a) => Some(a.destination()?),
-            Err(_) => None,
+        let to = if self.addr.is_null() {
+            None
+        } else {
+            // SAFETY: a non-NULL `addr` is a valid uds_addr the caller lends.
+            Some(unsafe { &*self.addr }.destination()?)
         };
         Ok(Message { data, fds, cred, to })
     }
 }
 
 impl Incoming for uds_msg {
+    #[inline]
     fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
         Ok((bytes_mut_arg(self.data, self.len, "data")?, slice_mut_arg(self.fds, self.nfds, "fds")?))
     }
 
+    #[inline]
+    fn wants_from(&self) -> bool {
+        !self.addr.is_null()
+    }
+
+    #[inline]
     fn arrived(&mut self, r: Received) {
         self.len = r.len;
         self.nfds = r.nfds;
         self.flags = r.flags;
-        if let Ok(c) = out_arg(self.cred, "cred") {
-            *c = r.cred.unwrap_or(Cred::NONE).into();
+        if !self.cred.is_null() {
+            // SAFETY: a non-NULL `cred` is a valid, writable uds_cred the
+            // caller lends.
+            unsafe { *self.cred = r.cred.unwrap_or(Cred::NONE).into() };
         }
-        if let Ok(a) = out_arg(self.addr, "addr") {
-            a.set(&r.from);
+        if !self.addr.is_null() {
+            // SAFETY: a non-NULL `addr` is a valid, writable uds_addr the
+            // caller lends.
+            unsafe { &mut *self.addr }.set(&r.from);
         }
     }
 }

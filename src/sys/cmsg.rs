@@ -321,7 +321,7 @@ pub fn recv(
     // sockaddr_un; the kernel writes at most those lengths.
     let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
     let used = (msg.msg_controllen as usize).min(room);
-    let anc = parse(&control[..used], slots);
+    let anc = if used == 0 { Ancillary::default() } else { parse(&control[..used], slots) };
     if let Some(out) = from {
         name.len = msg.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
         *out = name;
@@ -334,41 +334,52 @@ pub const BATCH: usize = 64;
 /// Control bytes one batch holds for all its messages.
 const ARENA: usize = 8192;
 
+/// One message of a [`Batch`], besides its header.
+struct Entry {
+    iov: libc::iovec,
+    /// The destination, or where the sender's address goes; initialised
+    /// only when `named`.
+    name: MaybeUninit<RawAddr>,
+    named: bool,
+    /// Its control data: offset and length in the arena.
+    control: (usize, usize),
+    /// Receives: its descriptor slots.
+    slots: (*mut RawFd, usize),
+}
+
 /// Up to [`BATCH`] messages for one `sendmmsg` or `recvmmsg`, all on the
 /// stack (about 22 KiB): headers, iovecs, addresses, and one arena for
 /// every message's control data.
 ///
+/// Nothing is initialised up front: each push writes its message's entry
+/// and arena bytes, and the system calls write the headers of the
+/// messages pushed, so a batch costs what its messages use, not its size.
+///
 /// The data buffers (and, for receives, the descriptor slots) are borrowed
 /// for `'a`, so nothing else touches them until the batch is gone.
 pub struct Batch<'a> {
-    hdrs: [libc::mmsghdr; BATCH],
-    iov: [libc::iovec; BATCH],
-    names: [RawAddr; BATCH],
-    named: [bool; BATCH],
-    /// Each message's control data: offset and length in `arena`.
-    control: [(usize, usize); BATCH],
-    /// Receives: each message's descriptor slots.
-    slots: [(*mut RawFd, usize); BATCH],
+    /// The first `linked` are initialised (see [`Batch::link`]).
+    hdrs: [MaybeUninit<libc::mmsghdr>; BATCH],
+    /// The first `len` are initialised.
+    entries: [MaybeUninit<Entry>; BATCH],
     arena: Aligned<ARENA>,
     used: usize,
     len: usize,
+    linked: usize,
     _borrows: PhantomData<&'a mut [u8]>,
 }
 
 impl<'a> Batch<'a> {
     /// An empty batch.
+    #[inline]
     pub fn new() -> Batch<'a> {
         Batch {
-            // SAFETY: mmsghdr is integers and raw pointers: all-zero is valid.
-            hdrs: unsafe { mem::zeroed() },
-            iov: [libc::iovec { iov_base: ptr::null_mut(), iov_len: 0 }; BATCH],
-            names: [RawAddr::unnamed(); BATCH],
-            named: [false; BATCH],
-            control: [(0, 0); BATCH],
-            slots: [(ptr::null_mut(), 0); BATCH],
+            hdrs: [const { MaybeUninit::uninit() }; BATCH],
+            entries: [const { MaybeUninit::uninit() }; BATCH],
             arena: Aligned::new(),
             used: 0,
             len: 0,
+            linked: 0,
             _borrows: PhantomData,
         }
     }
@@ -386,12 +397,19 @@ impl<'a> Batch<'a> {
         }
         let at = self.used;
         self.used += bytes;
-        self.control[self.len] = (at, bytes);
         Some(at)
+    }
+
+    /// Message `i` (< `len`).
+    fn entry(&self, i: usize) -> &Entry {
+        assert!(i < self.len);
+        // SAFETY: push_send/push_recv wrote entries[0..len].
+        unsafe { self.entries[i].assume_init_ref() }
     }
 
     /// Adds a message to send; `false` when the batch is full (the message
     /// then goes in the next one).
+    #[inline]
     pub fn push_send(
         &mut self,
         data: &'a [u8],
@@ -401,64 +419,95 @@ impl<'a> Batch<'a> {
     ) -> bool {
         let space = send_space(fds.len(), cred.is_some());
         let Some(at) = self.reserve(space) else { return false };
-        let n = build(self.arena.zeroed(at, space), fds, cred);
-        self.control[self.len].1 = n;
-        self.iov[self.len] = iovec(data);
-        if let Some(a) = to {
-            self.names[self.len] = *a;
-        }
-        self.named[self.len] = to.is_some();
+        let n = if space == 0 { 0 } else { build(self.arena.zeroed(at, space), fds, cred) };
+        self.entries[self.len].write(Entry {
+            iov: iovec(data),
+            name: match to {
+                Some(a) => MaybeUninit::new(*a),
+                None => MaybeUninit::uninit(),
+            },
+            named: to.is_some(),
+            control: (at, n),
+            slots: (ptr::null_mut(), 0),
+        });
         self.len += 1;
         true
     }
 
     /// Adds a message to receive into `data`, with room for `slots.len()`
-    /// descriptors; `false` when the batch is full.
-    pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd]) -> bool {
+    /// descriptors and, when `named`, the sender's address; `false` when
+    /// the batch is full.
+    #[inline]
+    pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd], named: bool) -> bool {
         let room = recv_space(slots.len());
         let Some(at) = self.reserve(room) else { return false };
         // Initialised here so that take() may read what the kernel left.
         self.arena.zeroed(at, room);
-        self.iov[self.len] = iovec(data);
-        self.slots[self.len] = (slots.as_mut_ptr(), slots.len());
-        self.named[self.len] = true;
-        self.names[self.len].len = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+        let name = if named {
+            let mut a = RawAddr::unnamed();
+            a.len = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            MaybeUninit::new(a)
+        } else {
+            MaybeUninit::uninit()
+        };
+        self.entries[self.len].write(Entry {
+            iov: iovec(data),
+            name,
+            named,
+            control: (at, room),
+            slots: (slots.as_mut_ptr(), slots.len()),
+        });
         self.len += 1;
         true
     }
 
-    /// Points every header at its iovec, name and control bytes (none for
-    /// a peek).
+    /// Writes the header of every message, pointing at its iovec, name and
+    /// control bytes (none for a peek).
     fn link(&mut self, flags: i32) {
         let base = self.arena.as_mut_ptr();
         for i in 0..self.len {
-            let h = &mut self.hdrs[i].msg_hdr;
-            h.msg_iov = &mut self.iov[i];
+            // SAFETY: push_send/push_recv wrote entries[0..len].
+            let e = unsafe { self.entries[i].assume_init_mut() };
+            let m = self.hdrs[i].as_mut_ptr();
+            // SAFETY: `m` points to a header of the batch; all-zero is a
+            // valid mmsghdr (integers and raw pointers), padding included,
+            // and the fields are then set through a reference to it.
+            let h = unsafe {
+                ptr::write_bytes(m, 0, 1);
+                &mut (*m).msg_hdr
+            };
+            h.msg_iov = &mut e.iov;
             h.msg_iovlen = 1;
-            let (at, n) = if peeks(flags) { (0, 0) } else { self.control[i] };
-            // SAFETY: at + n <= ARENA (see reserve): the pointer stays in the arena.
-            h.msg_control = if n == 0 { ptr::null_mut() } else { unsafe { base.add(at) }.cast() };
-            h.msg_controllen = n as _;
-            if self.named[i] {
-                h.msg_name = (&mut self.names[i].sun as *mut libc::sockaddr_un).cast();
-                h.msg_namelen = self.names[i].len;
-            } else {
-                h.msg_name = ptr::null_mut();
-                h.msg_namelen = 0;
+            let (at, n) = if peeks(flags) { (0, 0) } else { e.control };
+            if n > 0 {
+                // SAFETY: at + n <= ARENA (see reserve): the pointer stays in the arena.
+                h.msg_control = unsafe { base.add(at) }.cast();
+                h.msg_controllen = n as _;
             }
-            h.msg_flags = 0;
-            self.hdrs[i].msg_len = 0;
+            if e.named {
+                // SAFETY: `name` is initialised when `named`.
+                let name = unsafe { e.name.assume_init_mut() };
+                h.msg_name = (&mut name.sun as *mut libc::sockaddr_un).cast();
+                h.msg_namelen = name.len;
+            }
         }
+        self.linked = self.len;
     }
 
     /// `sendmmsg(2)` of the batch (`flags | MSG_NOSIGNAL`): how many
     /// messages went.
     pub fn sendmmsg(&mut self, fd: BorrowedFd<'_>, flags: i32) -> SysResult<usize> {
         self.link(0);
-        // SAFETY: link() pointed every header at live iovecs (whose data is
-        // borrowed for 'a), names and arena bytes of stated lengths.
+        // SAFETY: link() initialised the first `len` headers and pointed
+        // them at live iovecs (whose data is borrowed for 'a), names and
+        // arena bytes of stated lengths.
         let r = unsafe {
-            libc::sendmmsg(fd.as_raw_fd(), self.hdrs.as_mut_ptr(), self.len as libc::c_uint, flags | MSG_NOSIGNAL)
+            libc::sendmmsg(
+                fd.as_raw_fd(),
+                self.hdrs.as_mut_ptr().cast::<libc::mmsghdr>(),
+                self.len as libc::c_uint,
+                flags | MSG_NOSIGNAL,
+            )
         };
         if r < 0 {
             Err(super::errno())
@@ -476,7 +525,7 @@ impl<'a> Batch<'a> {
         let r = unsafe {
             libc::recvmmsg(
                 fd.as_raw_fd(),
-                self.hdrs.as_mut_ptr(),
+                self.hdrs.as_mut_ptr().cast::<libc::mmsghdr>(),
                 self.len as libc::c_uint,
                 flags | libc::MSG_CMSG_CLOEXEC,
                 ptr::null_mut(),
@@ -489,16 +538,27 @@ impl<'a> Batch<'a> {
     }
 
     /// Message `i` of a receive: its descriptors go to its slots (see
-    /// [`parse`]), and its sender's address is returned with it. Each
-    /// message is taken once; a second call finds no control data.
+    /// [`parse`]), and its sender's address is returned with it (unnamed
+    /// when it was not asked for). Each message is taken once; a second
+    /// call finds no control data.
     #[allow(clippy::unnecessary_cast)] // msg_controllen is socklen_t on some libcs
+    #[inline]
     pub fn take(&mut self, i: usize) -> (Got, RawAddr) {
-        let h = &mut self.hdrs[i];
-        let (at, room) = self.control[i];
+        assert!(i < self.linked);
+        let (at, room) = self.entry(i).control;
+        let (p, n) = self.entry(i).slots;
+        let name = if self.entry(i).named {
+            // SAFETY: `name` is initialised when `named`.
+            Some(unsafe { self.entry(i).name.assume_init() })
+        } else {
+            None
+        };
+        // SAFETY: link() initialised hdrs[0..linked].
+        let h = unsafe { self.hdrs[i].assume_init_mut() };
         // A peek offered no control buffer: msg_controllen is 0.
         let used = (h.msg_hdr.msg_controllen as usize).min(room);
         h.msg_hdr.msg_controllen = 0;
-        let (p, n) = self.slots[i];
+        let (bytes, flags, namelen) = (h.msg_len as usize, h.msg_hdr.msg_flags, h.msg_hdr.msg_namelen);
         let slots: &mut [RawFd] = if n == 0 {
             &mut []
         } else {
@@ -506,12 +566,21 @@ impl<'a> Batch<'a> {
             // the batch holds that borrow: nothing else can use the slots.
             unsafe { std::slice::from_raw_parts_mut(p, n) }
         };
-        // SAFETY: push_recv zeroed the `room` bytes at `at` (at + room <=
-        // ARENA, see reserve), and used <= room.
-        let anc = parse(unsafe { self.arena.assume_init(at, used) }, slots);
-        let mut name = self.names[i];
-        name.len = h.msg_hdr.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
-        (Got { bytes: h.msg_len as usize, flags: h.msg_hdr.msg_flags, anc }, name)
+        let anc = if used == 0 {
+            Ancillary::default()
+        } else {
+            // SAFETY: push_recv zeroed the `room` bytes at `at` (at + room <=
+            // ARENA, see reserve), and used <= room.
+            parse(unsafe { self.arena.assume_init(at, used) }, slots)
+        };
+        let name = match name {
+            Some(mut a) => {
+                a.len = namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
+                a
+            }
+            None => RawAddr::unnamed(),
+        };
+        (Got { bytes, flags, anc }, name)
     }
 }
 
