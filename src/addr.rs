@@ -87,7 +87,7 @@ impl Addr {
             Some(_) => {
                 // The kernel may or may not count a terminator; a 108-byte
                 // name has none at all.
-                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                let end = sys::find_byte(path, 0).unwrap_or(path.len());
                 a.kind = AddrKind::Pathname;
                 a.set_inline(&path[..end]);
             }
@@ -240,7 +240,7 @@ pub(crate) fn check_path(path: &[u8]) -> Result<()> {
     if path.is_empty() {
         return Err(err!(EINVAL, "path is empty"));
     }
-    if let Some(i) = path.iter().position(|&b| b == 0) {
+    if let Some(i) = sys::find_byte(path, 0) {
         return Err(err!(EINVAL, "path {} has a NUL byte at offset {i}", Shown(path)));
     }
     if path.len() > MAX_PATH {

@@ -81,9 +81,11 @@ impl RawAddr {
         let mut a = RawAddr::unnamed();
         let total = prefix.len() + bytes.len();
         debug_assert!(total + extra <= SUN_PATH_LEN);
-        for (dst, src) in a.sun.sun_path.iter_mut().zip(prefix.iter().chain(bytes)) {
-            *dst = *src as libc::c_char;
-        }
+        // SAFETY: c_char and u8 have the same size and alignment.
+        let path: &mut [u8; SUN_PATH_LEN] = unsafe { &mut *a.sun.sun_path.as_mut_ptr().cast::<[u8; SUN_PATH_LEN]>() };
+        let (head, tail) = path.split_at_mut(prefix.len());
+        head.copy_from_slice(prefix);
+        tail[..bytes.len()].copy_from_slice(bytes);
         a.len = (FAMILY_LEN + total + extra) as socklen_t;
         a
     }
@@ -486,6 +488,18 @@ pub fn unsetenv(name: &CStr) {
     // getenv/setenv in another thread, which sd_listen_fds(3) documents for
     // the same operation: callers ask for it explicitly.
     unsafe { libc::unsetenv(name.as_ptr()) };
+}
+
+/// Where the first `byte` in `bytes` is: libc's `memchr`, which is
+/// vectorised, unlike a loop over the slice.
+#[inline]
+pub fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+    if bytes.is_empty() {
+        return None;
+    }
+    // SAFETY: memchr reads at most bytes.len() bytes of the live slice.
+    let p = unsafe { libc::memchr(bytes.as_ptr().cast(), byte as libc::c_int, bytes.len()) };
+    (!p.is_null()).then(|| p as usize - bytes.as_ptr() as usize)
 }
 
 /// Writes the message of `errno` (strerror) into `buf`, returns its length.
