@@ -112,6 +112,7 @@ pub fn peer_pidfd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
 
 /// Turns `SO_PASSCRED` on or off: whether received messages report the
 /// sender's credentials.
+#[inline]
 pub fn set_passcred(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
     sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PASSCRED, on as i32)
         .map_err(|e| sys_err!(e, "SO_PASSCRED={} on fd {}", on as i32, fd.as_raw_fd()))
@@ -162,6 +163,7 @@ pub fn peer_security(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
 /// pid, or ids that are not the caller's, need `CAP_SYS_ADMIN` /
 /// `CAP_SETUID` / `CAP_SETGID`: `EPERM` otherwise (`ESRCH` for a pid that
 /// does not exist). On a stream, empty `data` sends one zero byte.
+#[inline]
 pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result<usize> {
     let cred = Some(cred.unwrap_or_else(Cred::own));
     msg::send(fd, &Message { data, cred, ..Message::default() }, 0, "send_creds")
@@ -171,6 +173,7 @@ pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result
 /// `SO_PASSCRED` on first. A message queued while `SO_PASSCRED` was off and
 /// sent without explicit credentials carries none: [`Cred::NONE`]. Any
 /// descriptors the message carried are closed.
+#[inline]
 pub fn recv_creds(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Cred)> {
     set_passcred(fd, true)?;
     let a = msg::receive(fd, data, &mut [], None, 0, "recv_creds")?;

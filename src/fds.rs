@@ -188,6 +188,7 @@ pub(crate) fn check_count(n: usize) -> Result<()> {
 /// Errors: `EINVAL` (no descriptors, or more than [`MAX_FDS`]), `EBADF`
 /// (a descriptor that is not open: the message names it), and whatever
 /// `sendmsg` reports (`EPIPE`, `EAGAIN`, `ETOOMANYREFS`, …).
+#[inline]
 pub fn send_fds(fd: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize> {
     check_count(fds.len())?;
     msg::send(fd, &Message { data, fds, ..Message::default() }, 0, "send_fds")
@@ -202,6 +203,7 @@ pub fn send_fds(fd: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> Resu
 /// with it is closed, `fds` is left as it was, and the call fails with
 /// `EXFULL`: the data bytes of that message are consumed. Use
 /// [`msg::recvmsg`] to keep what fits instead.
+#[inline]
 pub fn recv_fds(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>) -> Result<usize> {
     let room = fds.spare().len();
     let got = msg::receive(fd, data, fds.spare(), None, 0, "recv_fds")?;

@@ -155,15 +155,15 @@ fn send_error(fd: BorrowedFd<'_>, e: i32, m: &Message<'_>, what: &str) -> Error 
 }
 
 /// Sends one message (see [`sendmsg`]); `what` names the call in errors.
+#[inline]
 pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) -> Result<usize> {
     check_message(m)?;
     let data = if needs_carrier(fd, m) { &b"\0"[..] } else { m.data };
     let target = resolve(m.to)?;
     let mut control = Aligned::<CONTROL_LEN>::new();
-    let control = control.zeroed(0, cmsg::send_space(m.fds.len(), m.cred.is_some()));
-    let n = cmsg::build(control, m.fds, m.cred.map(Cred::to_kernel));
+    let control = cmsg::build(control.uninit(0, CONTROL_LEN), m.fds, m.cred.map(Cred::to_kernel));
     let to = target.as_ref().map(|t| &t.raw);
-    let mut sent = cmsg::send(fd, data, &control[..n], to, flags).map_err(|e| send_error(fd, e, m, what))?;
+    let mut sent = cmsg::send(fd, data, control, to, flags).map_err(|e| send_error(fd, e, m, what))?;
     // A stream may take part of it: the descriptors went with the first
     // part, the rest follows.
     while sent < m.data.len() {
@@ -180,6 +180,7 @@ pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) 
 }
 
 /// Receives one message: data into `data`, descriptors into `slots`.
+#[inline]
 pub(crate) fn receive(
     fd: BorrowedFd<'_>,
     data: &mut [u8],

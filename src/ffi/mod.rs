@@ -210,7 +210,9 @@ pub(crate) fn fds_arg<'a>(p: *const c_int, n: usize, what: &str) -> Result<&'a [
         err!(EBADF, "{what}[{i}] = {fd} is not a file descriptor")
     }
     let raw = slice_arg(p, n, what)?;
-    if let Some(i) = raw.iter().position(|&fd| fd < 0) {
+    // One pass that vectorises: any negative entry makes the OR negative.
+    if raw.iter().fold(0, |acc, &fd| acc | fd) < 0 {
+        let i = raw.iter().position(|&fd| fd < 0).unwrap_or(0);
         return Err(bad(what, i, raw[i]));
     }
     // SAFETY: BorrowedFd is repr(transparent) over a c_int and valid for

@@ -99,6 +99,16 @@ impl<const N: usize> Aligned<N> {
         }
     }
 
+    /// The `len` bytes at `at`, not necessarily initialised. Panics unless
+    /// `at + len <= N`.
+    #[inline]
+    pub fn uninit(&mut self, at: usize, len: usize) -> &mut [MaybeUninit<u8>] {
+        assert!(at <= N && len <= N - at, "control bytes {at}+{len} out of {N}");
+        // SAFETY: in bounds; MaybeUninit<u8> needs no initialisation, and
+        // the slice borrows `self` mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<MaybeUninit<u8>>().add(at), len) }
+    }
+
     /// The `len` bytes at `at`, initialised earlier.
     ///
     /// # Safety
@@ -133,51 +143,76 @@ pub struct Ucred {
     pub gid: u32,
 }
 
-/// Writes the header of a `SOL_SOCKET` block of type `ty` with `len` data
-/// bytes at the start of `buf` and returns its data part, which the caller
-/// fills. The padding after the data is zeroed.
-fn put(buf: &mut [u8], ty: i32, len: usize) -> &mut [u8] {
-    let block = &mut buf[..space(len)];
-    block[HDR + len..].fill(0);
-    // SAFETY: cmsghdr is plain integers (and, on some libcs, padding):
-    // all-zero is a valid value.
-    let mut h: libc::cmsghdr = unsafe { mem::zeroed() };
-    h.cmsg_len = (HDR + len) as _;
-    h.cmsg_level = libc::SOL_SOCKET;
-    h.cmsg_type = ty;
-    // SAFETY: `block` is at least HDR >= size_of::<cmsghdr>() bytes long
-    // (the slice above would have panicked otherwise); write_unaligned
-    // needs no alignment. HDR == size_of::<cmsghdr>() (asserted below), so
-    // this writes the whole header.
-    unsafe { ptr::write_unaligned(block.as_mut_ptr().cast::<libc::cmsghdr>(), h) };
-    &mut block[HDR..HDR + len]
+/// Writes the header of a `SOL_SOCKET` block of type `ty` with `len` (> 0,
+/// a multiple of 4) data bytes at `p` and zeroes the block's last word,
+/// which holds all its padding; returns where the data goes, for the
+/// caller to fill. Every byte of the block but the data is written.
+///
+/// # Safety
+///
+/// `p` is 8-aligned and valid for writes of `space(len)` bytes.
+#[inline(always)]
+unsafe fn put(p: *mut u8, ty: i32, len: usize) -> *mut u8 {
+    debug_assert!(len > 0 && len % 4 == 0 && p as usize % 8 == 0);
+    // SAFETY: (the caller's guarantee) the block's space(len) bytes are
+    // writable and p is 8-aligned; space(len) >= HDR + 8 and is a multiple
+    // of 8, so the words written below are in the block and aligned.
+    unsafe {
+        // The header's words first, so that padding inside cmsghdr (some
+        // libcs have some) is zero, then its fields.
+        for w in 0..HDR / 8 {
+            p.cast::<u64>().add(w).write(0);
+        }
+        p.add(space(len) - 8).cast::<u64>().write(0);
+        let h = p.cast::<libc::cmsghdr>();
+        (*h).cmsg_len = (HDR + len) as _;
+        (*h).cmsg_level = libc::SOL_SOCKET;
+        (*h).cmsg_type = ty;
+        p.add(HDR)
+    }
 }
 
-const _: () = assert!(HDR == size_of::<libc::cmsghdr>());
+const _: () = assert!(HDR == size_of::<libc::cmsghdr>() && HDR % 8 == 0);
 
 /// Writes an `SCM_RIGHTS` block for `fds` (when there are any) and an
-/// `SCM_CREDENTIALS` block for `cred` (when given) at the start of `buf`,
-/// which must start 8-aligned and hold [`send_space`] bytes. Every byte of
-/// the blocks is written (headers, data, padding). Returns the bytes used.
-pub fn build(buf: &mut [u8], fds: &[BorrowedFd<'_>], cred: Option<Ucred>) -> usize {
+/// `SCM_CREDENTIALS` block for `cred` (when given) at the start of `buf`
+/// and returns them: every byte written (headers, data, padding), so `buf`
+/// need not be initialised. Panics unless `buf` starts 8-aligned and holds
+/// [`send_space`] bytes.
+pub fn build<'b>(buf: &'b mut [MaybeUninit<u8>], fds: &[BorrowedFd<'_>], cred: Option<Ucred>) -> &'b mut [u8] {
+    let n = send_space(fds.len(), cred.is_some());
+    assert!(buf.len() >= n && buf.as_ptr() as usize % 8 == 0, "control buffer too small or misaligned");
+    let base = buf.as_mut_ptr().cast::<u8>();
     let mut at = 0;
     if !fds.is_empty() {
-        let data = put(buf, libc::SCM_RIGHTS, fds.len() * FD_LEN);
-        for (slot, fd) in data.chunks_exact_mut(FD_LEN).zip(fds) {
-            slot.copy_from_slice(&fd.as_raw_fd().to_ne_bytes());
+        // SAFETY: the block (space(fds.len() * 4) bytes at 0) is within
+        // `buf` (n covers it) and 8-aligned; its data part, 8-aligned, holds
+        // one RawFd per descriptor and does not overlap `fds`.
+        unsafe {
+            let data = put(base, libc::SCM_RIGHTS, fds.len() * FD_LEN).cast::<RawFd>();
+            // BorrowedFd is repr(transparent) over a RawFd: one copy.
+            ptr::copy_nonoverlapping(fds.as_ptr().cast::<RawFd>(), data, fds.len());
         }
         at += space(fds.len() * FD_LEN);
     }
     if let Some(c) = cred {
-        let data = put(&mut buf[at..], libc::SCM_CREDENTIALS, UCRED_LEN);
-        let u = libc::ucred { pid: c.pid, uid: c.uid, gid: c.gid };
-        // SAFETY: `data` is exactly size_of::<ucred>() bytes; write_unaligned
-        // needs no alignment.
-        unsafe { ptr::write_unaligned(data.as_mut_ptr().cast::<libc::ucred>(), u) };
+        // SAFETY: the block (space(UCRED_LEN) bytes at `at`, a multiple of
+        // 8) is within `buf`; ucred is three 4-byte integers, no padding,
+        // and its data part starts 8-aligned.
+        unsafe {
+            let data = put(base.add(at), libc::SCM_CREDENTIALS, UCRED_LEN).cast::<libc::ucred>();
+            data.write(libc::ucred { pid: c.pid, uid: c.uid, gid: c.gid });
+        }
         at += space(UCRED_LEN);
     }
-    at
+    debug_assert_eq!(at, n);
+    // SAFETY: the n bytes at `base` were all written above (put writes
+    // everything but the data, which the loops write), and `buf` is
+    // borrowed for the returned slice's lifetime.
+    unsafe { std::slice::from_raw_parts_mut(base, n) }
 }
+
+const _: () = assert!(UCRED_LEN == 12 && mem::align_of::<libc::ucred>() <= 8);
 
 /// What the control data of one received message held.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -211,14 +246,23 @@ pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
         let fds = data.chunks_exact(FD_LEN).map(|b| RawFd::from_ne_bytes([b[0], b[1], b[2], b[3]]));
         match (h.cmsg_level, h.cmsg_type) {
             (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
-                for fd in fds {
-                    if let Some(slot) = slots.get_mut(a.nfds) {
-                        *slot = fd;
-                        a.nfds += 1;
-                    } else {
-                        let _ = close(fd);
-                        a.closed += 1;
-                    }
+                // As many as there are slots left go to them (one copy),
+                // the others are closed.
+                let room = &mut slots[a.nfds..];
+                let kept = (data.len() / FD_LEN).min(room.len());
+                if kept == 1 {
+                    room[0] = RawFd::from_ne_bytes([data[0], data[1], data[2], data[3]]);
+                } else {
+                    // SAFETY: `data` holds at least kept * 4 bytes and `room`
+                    // at least `kept` RawFds (any bit pattern is a valid
+                    // i32); the two do not overlap (`slots` is borrowed
+                    // mutably, `control` shared).
+                    unsafe { ptr::copy_nonoverlapping(data.as_ptr(), room.as_mut_ptr().cast::<u8>(), kept * FD_LEN) };
+                }
+                a.nfds += kept;
+                for b in data[kept * FD_LEN..].chunks_exact(FD_LEN) {
+                    let _ = close(RawFd::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                    a.closed += 1;
                 }
             }
             (libc::SOL_SOCKET, SCM_PIDFD) => fds.for_each(|fd| {
@@ -251,6 +295,7 @@ fn name_ptr(a: &RawAddr) -> *mut libc::c_void {
 
 /// `sendmsg(2)` of `data` with `control` (made by [`build`]; empty for
 /// none) to `to`, or to the connected peer (`flags | MSG_NOSIGNAL`).
+#[inline]
 pub fn send(fd: BorrowedFd<'_>, data: &[u8], control: &[u8], to: Option<&RawAddr>, flags: i32) -> SysResult<usize> {
     let mut iov = iovec(data);
     // SAFETY: an all-zero msghdr is valid (no name, no data, no control).
@@ -291,6 +336,7 @@ pub struct Got {
 /// for `slots.len()` descriptors (at most [`MAX_FDS`]) plus credentials and
 /// a pidfd; the descriptors go to `slots` (see [`parse`]). With `from`,
 /// the sender's address is stored there. With `MSG_PEEK`, no control room.
+#[inline]
 pub fn recv(
     fd: BorrowedFd<'_>,
     data: &mut [u8],
@@ -419,7 +465,7 @@ impl<'a> Batch<'a> {
     ) -> bool {
         let space = send_space(fds.len(), cred.is_some());
         let Some(at) = self.reserve(space) else { return false };
-        let n = if space == 0 { 0 } else { build(self.arena.zeroed(at, space), fds, cred) };
+        let n = if space == 0 { 0 } else { build(self.arena.uninit(at, space), fds, cred).len() };
         self.entries[self.len].write(Entry {
             iov: iovec(data),
             name: match to {
@@ -644,16 +690,18 @@ mod tests {
         let cred = Ucred { pid: 1, uid: 2, gid: 3 };
         let fds = [a.as_fd(), b.as_fd()];
         let mut buf = Aligned::<CONTROL_LEN>::new();
-        let buf = buf.zeroed(0, send_space(2, true));
-        let n = build(buf, &fds, Some(cred));
+        let buf = build(buf.uninit(0, CONTROL_LEN), &fds, Some(cred)).to_vec();
+        let n = buf.len();
         assert_eq!(n, send_space(2, true));
         // Every byte is written, padding included: what was there before
         // makes no difference.
         let mut dirty = Aligned::<CONTROL_LEN>::new();
-        let dirty = dirty.zeroed(0, n);
-        dirty.fill(0xa5);
-        assert_eq!(build(dirty, &fds, Some(cred)), n);
-        assert_eq!(dirty, buf);
+        dirty.zeroed(0, CONTROL_LEN).fill(0xa5);
+        assert_eq!(build(dirty.uninit(0, CONTROL_LEN), &fds, Some(cred)), &buf[..]);
+        // One descriptor: its block has 4 bytes of padding.
+        let one = build(dirty.uninit(0, CONTROL_LEN), &fds[..1], None).to_vec();
+        assert_eq!(one.len(), space(4));
+        assert_eq!(&one[HDR + 4..], &[0; 4]);
         let mut slots = [-1; 4];
         let got = parse(&buf[..n], &mut slots);
         assert_eq!(got, Ancillary { nfds: 2, closed: 0, cred: Some(cred) });
