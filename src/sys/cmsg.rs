@@ -251,7 +251,7 @@ pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
                 let room = &mut slots[a.nfds..];
                 let kept = (data.len() / FD_LEN).min(room.len());
                 if kept == 1 {
-                    room[0] = RawFd::from_ne_bytes([data[0], data[1], data[2], data[3]]);
+                    room[0] = RawFd::from_ne_bytes(data[..FD_LEN].try_into().expect("4 bytes"));
                 } else {
                     // SAFETY: `data` holds at least kept * 4 bytes and `room`
                     // at least `kept` RawFds (any bit pattern is a valid
@@ -357,9 +357,11 @@ pub fn recv(
         msg.msg_control = control.as_mut_ptr().cast();
         msg.msg_controllen = room as _;
     }
-    let mut name = RawAddr::unnamed();
+    // The sender's address, only when asked for.
+    let mut name = MaybeUninit::<RawAddr>::uninit();
     if from.is_some() {
-        msg.msg_name = name_ptr(&name);
+        let n = name.write(RawAddr::unnamed());
+        msg.msg_name = (&mut n.sun as *mut libc::sockaddr_un).cast();
         msg.msg_namelen = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
     }
     // SAFETY: iov points to `data` (exclusively borrowed), the control
@@ -369,6 +371,8 @@ pub fn recv(
     let used = (msg.msg_controllen as usize).min(room);
     let anc = if used == 0 { Ancillary::default() } else { parse(&control[..used], slots) };
     if let Some(out) = from {
+        // SAFETY: written above, since `from` is Some.
+        let mut name = unsafe { name.assume_init() };
         name.len = msg.msg_namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
         *out = name;
     }
