@@ -107,7 +107,7 @@ impl Arrival {
         self.ctrunc || self.closed > 0
     }
 
-    fn report(&self, cap: usize, from: &RawAddr) -> Received {
+    fn report(&self, cap: usize, from: Option<&RawAddr>) -> Received {
         let flags = if self.trunc { TRUNC } else { 0 }
             | if self.truncated_fds() { CTRUNC } else { 0 }
             | if self.cred.is_some() { CRED } else { 0 };
@@ -117,7 +117,7 @@ impl Arrival {
             nfds: self.nfds,
             cred: self.cred,
             flags,
-            from: Addr::from_raw(from),
+            from: from.map_or_else(Addr::unnamed, Addr::from_raw),
         }
     }
 }
@@ -128,7 +128,7 @@ fn needs_carrier(fd: BorrowedFd<'_>, m: &Message<'_>) -> bool {
     m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some()) && sys::socket_type(fd).ok() == Some(SOCK_STREAM)
 }
 
-#[inline]
+#[inline(always)]
 fn resolve(to: Option<Address<'_>>) -> Result<Option<Target>> {
     match to {
         None => Ok(None),
@@ -219,7 +219,7 @@ pub fn recvmsg(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: 
     let cap = data.len();
     let a = receive(fd, data, fds.spare(), Some(&mut from), flags, "recvmsg")?;
     fds.commit(a.nfds);
-    Ok(a.report(cap, &from))
+    Ok(a.report(cap, Some(&from)))
 }
 
 /// Anything [`send_batch`] can send.
@@ -348,7 +348,7 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
     let mut flags = flags;
     let mut done = 0;
     while done < msgs.len() {
-        let mut got = [None::<(Got, RawAddr)>; BATCH];
+        let mut got = [None::<(Got, Option<RawAddr>)>; BATCH];
         let mut caps = [0usize; BATCH];
         let (pushed, arrived) = {
             let mut batch = Batch::new();
@@ -375,7 +375,7 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
         };
         for (i, g) in got.iter().take(arrived).enumerate() {
             let (g, from) = g.as_ref().expect("taken above");
-            msgs[done + i].arrived(Arrival::from_got(g).report(caps[i], from));
+            msgs[done + i].arrived(Arrival::from_got(g).report(caps[i], from.as_ref()));
         }
         done += arrived;
         if pushed == 0 || arrived < pushed {

@@ -57,7 +57,7 @@ pub struct uds_msg {
 }
 
 impl Outgoing for uds_msg {
-    #[inline]
+    #[inline(always)]
     fn message(&self) -> Result<Message<'_>> {
         let data = bytes_arg(self.data, self.len, "data")?;
         if self.nfds > fds::MAX_FDS {
@@ -77,7 +77,7 @@ impl Outgoing for uds_msg {
 }
 
 impl Incoming for uds_msg {
-    #[inline]
+    #[inline(always)]
     fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
         Ok((bytes_mut_arg(self.data, self.len, "data")?, slice_mut_arg(self.fds, self.nfds, "fds")?))
     }
@@ -87,7 +87,7 @@ impl Incoming for uds_msg {
         !self.addr.is_null()
     }
 
-    #[inline]
+    #[inline(always)]
     fn arrived(&mut self, r: Received) {
         self.len = r.len;
         self.nfds = r.nfds;

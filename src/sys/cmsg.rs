@@ -588,12 +588,12 @@ impl<'a> Batch<'a> {
     }
 
     /// Message `i` of a receive: its descriptors go to its slots (see
-    /// [`parse`]), and its sender's address is returned with it (unnamed
+    /// [`parse`]), and its sender's address is returned with it (`None`
     /// when it was not asked for). Each message is taken once; a second
     /// call finds no control data.
     #[allow(clippy::unnecessary_cast)] // msg_controllen is socklen_t on some libcs
     #[inline]
-    pub fn take(&mut self, i: usize) -> (Got, RawAddr) {
+    pub fn take(&mut self, i: usize) -> (Got, Option<RawAddr>) {
         assert!(i < self.linked);
         let (at, room) = self.entry(i).control;
         let (p, n) = self.entry(i).slots;
@@ -623,13 +623,10 @@ impl<'a> Batch<'a> {
             // ARENA, see reserve), and used <= room.
             parse(unsafe { self.arena.assume_init(at, used) }, slots)
         };
-        let name = match name {
-            Some(mut a) => {
-                a.len = namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
-                a
-            }
-            None => RawAddr::unnamed(),
-        };
+        let name = name.map(|mut a| {
+            a.len = namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
+            a
+        });
         (Got { bytes, flags, anc }, name)
     }
 }
@@ -649,7 +646,7 @@ mod tests {
     fn stack_use_stays_modest() {
         // A batch receive holds a Batch and one (Got, RawAddr) per message.
         let batch = mem::size_of::<Batch<'_>>();
-        let results = BATCH * mem::size_of::<Option<(Got, RawAddr)>>();
+        let results = BATCH * mem::size_of::<Option<(Got, Option<RawAddr>)>>();
         assert!(batch + results < 40 * 1024, "batch {batch} + results {results} bytes");
         assert!(mem::size_of::<Aligned<CONTROL_LEN>>() < 1200);
     }
