@@ -231,6 +231,7 @@ pub struct Ancillary {
 /// is room; every other descriptor in any `SCM_RIGHTS` block is closed, and
 /// so is an `SCM_PIDFD`. A block whose `cmsg_len` is too short or runs past
 /// the end stops the walk: nothing after it can be located.
+#[inline]
 pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
     let mut a = Ancillary::default();
     let mut at = 0;
