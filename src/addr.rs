@@ -168,6 +168,29 @@ impl<'a> FormatSink<'a> {
     }
 }
 
+impl FormatSink<'_> {
+    /// Writes `n` in decimal.
+    pub fn put_decimal(&mut self, mut n: u32) {
+        let mut d = [0u8; 10];
+        let mut i = d.len();
+        loop {
+            i -= 1;
+            d[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(&d[i..]);
+    }
+
+    /// Writes `/proc/self/fd/<fd>`: the name of an open fd's file.
+    pub fn put_proc_fd(&mut self, fd: RawFd) {
+        self.put(b"/proc/self/fd/");
+        self.put_decimal(fd as u32);
+    }
+}
+
 impl Sink for FormatSink<'_> {
     fn put(&mut self, bytes: &[u8]) {
         let start = self.needed.min(self.buf.len());
@@ -324,19 +347,7 @@ pub(crate) fn open_parent(parent: &[u8]) -> Result<OwnedFd> {
 pub(crate) fn alias(dir: RawFd, name: &[u8], path_len: usize) -> Result<RawAddr> {
     let mut prefix = [0u8; 32];
     let mut w = FormatSink::new(&mut prefix);
-    w.put(b"/proc/self/fd/");
-    let mut digits = [0u8; 12];
-    let mut n = dir as u32;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    w.put(&digits[i..]);
+    w.put_proc_fd(dir);
     w.put(b"/");
     let plen = w.needed;
     let room = MAX_DIRECT_PATH - plen;

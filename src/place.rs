@@ -159,9 +159,9 @@ impl<'p> Place<'p> {
         static SEQ: AtomicU32 = AtomicU32::new(0);
         let mut tag = [0u8; 24];
         let mut w = FormatSink::new(&mut tag);
-        put_num(&mut w, sys::getpid() as u32);
+        w.put_decimal(sys::getpid() as u32);
         w.put(b".");
-        put_num(&mut w, SEQ.fetch_add(1, Ordering::Relaxed));
+        w.put_decimal(SEQ.fetch_add(1, Ordering::Relaxed));
         let n = w.needed;
         let tmp = Name::new(&[b".", &self.name.buf[..self.name.len], b".uds-rm.", &tag[..n]])?;
         let (dir, name, tmpc) = (self.dirfd(), self.name.as_cstr(), tmp.as_cstr());
@@ -186,25 +186,10 @@ impl<'p> Place<'p> {
     }
 }
 
-fn put_num(w: &mut FormatSink<'_>, mut n: u32) {
-    let mut d = [0u8; 10];
-    let mut i = d.len();
-    loop {
-        i -= 1;
-        d[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    w.put(&d[i..]);
-}
-
 /// `/proc/self/fd/N` of an `O_PATH` handle, NUL-terminated, in `buf`.
 fn inode_alias<'b>(inode: &OwnedFd, buf: &'b mut [u8; 40]) -> &'b CStr {
     let mut w = FormatSink::new(&mut buf[..39]);
-    w.put(b"/proc/self/fd/");
-    put_num(&mut w, inode.as_raw_fd() as u32);
+    w.put_proc_fd(inode.as_raw_fd());
     let n = w.needed;
     CStr::from_bytes_with_nul(&buf[..=n]).expect("digits only")
 }

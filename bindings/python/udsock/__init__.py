@@ -956,8 +956,8 @@ def recv(sock: SocketLike, bufsize: int, flags: int = 0) -> bytes:
         s.busy = False
 
 
-def send_all(sock: SocketLike, data: BytesLike) -> None:
-    """Send all of data (uds_send_all), continuing after partial sends."""
+def _send_whole(f: Any, sock: SocketLike, data: BytesLike) -> None:
+    """Calls f(fd, data, len), a C call that sends all of data or fails."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
     if s.busy:  # re-entered from a signal handler or finalizer
@@ -969,7 +969,6 @@ def send_all(sock: SocketLike, data: BytesLike) -> None:
             n = len(data)
         else:
             data, n = _send_buf(data)
-        f = _lib.uds_send_all
         while True:
             z.value = n
             if f(fd, data, z) >= 0:
@@ -977,6 +976,11 @@ def send_all(sock: SocketLike, data: BytesLike) -> None:
             _check_retry()
     finally:
         s.busy = False
+
+
+def send_all(sock: SocketLike, data: BytesLike) -> None:
+    """Send all of data (uds_send_all), continuing after partial sends."""
+    _send_whole(_lib.uds_send_all, sock, data)
 
 
 def recv_exact(sock: SocketLike, n: int) -> bytes:
@@ -1074,25 +1078,7 @@ def send_frame(sock: SocketLike, data: BytesLike) -> None:
 
     Wire format: a 4-byte native-endian length, then the bytes.
     """
-    fd = sock if isinstance(sock, int) else sock.fileno()
-    s = _tls.s
-    if s.busy:  # re-entered from a signal handler or finalizer
-        s = _Scratch()
-    s.busy = True
-    try:
-        z = s.z1
-        if data.__class__ is bytes:
-            n = len(data)
-        else:
-            data, n = _send_buf(data)
-        f = _lib.uds_send_frame
-        while True:
-            z.value = n
-            if f(fd, data, z) >= 0:
-                return
-            _check_retry()
-    finally:
-        s.busy = False
+    _send_whole(_lib.uds_send_frame, sock, data)
 
 
 def recv_frame(sock: SocketLike,
