@@ -18,8 +18,8 @@ use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use crate::error::{err, sys_err, Error, Result};
-use crate::io::{fill, retry_mid_transfer, Fill};
-use crate::sys::{self, ECONNRESET, EMSGSIZE, POLLOUT};
+use crate::io::{fill, fill_stream, retry_mid_transfer, Fill};
+use crate::sys::{self, ECONNRESET, EMSGSIZE, EPROTOTYPE, POLLOUT};
 
 /// What [`recv_frame`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,14 +67,17 @@ pub(crate) fn frame_len(len: usize) -> Result<u32> {
 ///
 /// A frame larger than `buf` is consumed and dropped ([`Frame::TooLarge`]),
 /// never allocated for. A stream that ends inside a frame is `ECONNRESET`.
+/// A socket that keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`)
+/// cannot carry frames: a message longer than a prefix is `EPROTOTYPE`.
 pub fn recv_frame(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Frame> {
     let mut header = [0u8; 4];
-    match fill(fd, &mut header, false) {
+    match fill_stream(fd, &mut header, false) {
         Ok(Fill::Full) => {}
         Ok(Fill::Eof(0)) => return Ok(Frame::Eof),
         Ok(Fill::Eof(got)) => {
             return Err(err!(ECONNRESET, "recv_frame on fd {}: stream ended inside a length prefix ({got} of 4 bytes)", fd.as_raw_fd()))
         }
+        Err((EPROTOTYPE, _)) => return Err(not_a_stream(fd)),
         Err((e, _)) => return Err(sys_err!(e, "recv_frame on fd {}", fd.as_raw_fd())),
     }
     let len = u32::from_ne_bytes(header) as usize;
@@ -105,6 +108,18 @@ fn drop_frame(fd: BorrowedFd<'_>, len: usize) -> Result<Frame> {
         }
     }
     Ok(Frame::TooLarge(len))
+}
+
+/// A message longer than a length prefix arrived on a socket that keeps
+/// message boundaries: frames need a stream.
+#[cold]
+fn not_a_stream(fd: BorrowedFd<'_>) -> Error {
+    err!(
+        EPROTOTYPE,
+        "recv_frame on fd {}: the socket keeps message boundaries (not SOCK_STREAM), so a frame's prefix and body \
+         cannot be read apart; the message that arrived was discarded",
+        fd.as_raw_fd()
+    )
 }
 
 /// The stream ended `got` bytes into a `len`-byte frame.

@@ -79,9 +79,28 @@ pub(crate) enum Fill {
 /// enclosing transfer already happened, so `EINTR` never stops it.
 #[inline(always)]
 pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
+    fill_by(fd, buf, started, |fd, b| sys::recv(fd, b, libc::MSG_WAITALL))
+}
+
+/// [`fill`] for the start of a record that must not be cut: a socket that
+/// keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`) would drop the
+/// rest of a longer message after `buf.len()` bytes, so its `MSG_TRUNC`
+/// fails the read with `EPROTOTYPE` instead (that message is gone).
+#[inline(always)]
+pub(crate) fn fill_stream(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
+    fill_by(fd, buf, started, sys::recv_uncut)
+}
+
+#[inline(always)]
+fn fill_by(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    started: bool,
+    recv: impl Fn(BorrowedFd<'_>, &mut [u8]) -> sys::SysResult<usize>,
+) -> std::result::Result<Fill, (i32, usize)> {
     let mut got = 0;
     while got < buf.len() {
-        match sys::recv(fd, &mut buf[got..], libc::MSG_WAITALL) {
+        match recv(fd, &mut buf[got..]) {
             Ok(0) => return Ok(Fill::Eof(got)),
             Ok(n) => got += n,
             Err(e) => {

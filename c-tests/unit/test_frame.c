@@ -257,6 +257,31 @@ static void test_errors(void) {
     CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
 }
 
+/* Frames need a stream: on a socket that keeps message boundaries a
+   record longer than the prefix is reported (EPROTOTYPE), never read as a
+   prefix followed by a body taken from the next record, nor waited on. */
+static void test_record_sockets(void) {
+    static const int types[] = {SOCK_SEQPACKET, SOCK_DGRAM};
+    char buf[32];
+    size_t len;
+    int i, sv[2];
+
+    for (i = 0; i < 2; i++) {
+        CHECK(uds_socketpair(types[i], sv) == 0);
+        CHECK(uds_send_frame(sv[0], "hello", 5) == 0);
+        CHECK(uds_send_frame(sv[0], "world", 5) == 0);
+        CHECK(uds_send_frame(sv[0], "", 0) == 0);
+        len = 99;
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        CHECK(strstr(uds_last_error(), "discarded") != NULL);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        /* A record of exactly one prefix is a whole (empty) frame. */
+        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 0);
+        CHECK(uds_pending(sv[1]) == 0);
+        CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
+    }
+}
+
 int main(void) {
     struct sigaction old;
     int fds = count_fds();
@@ -268,6 +293,7 @@ int main(void) {
     test_eof_inside();
     test_signals_and_nonblocking();
     test_errors();
+    test_record_sockets();
     CHECK(count_fds() == fds);
     DONE();
 }

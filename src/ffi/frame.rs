@@ -32,8 +32,11 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// frames; or -1 with errno: `EMSGSIZE` when the frame is larger than
 /// `cap` (it is read and dropped, so the stream stays in step, and
 /// `*len_out` is its size; nothing of that size is allocated),
-/// `ECONNRESET` when the stream ends inside a frame, `EINTR` (before any
-/// byte of the frame), `EAGAIN`, `EBADF`, `EINVAL` (`len_out` NULL).
+/// `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
+/// `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
+/// need a stream, and the message that arrived longer than a length
+/// prefix is discarded), `EINTR` (before any byte of the frame), `EAGAIN`,
+/// `EBADF`, `EINVAL` (`len_out` NULL).
 #[no_mangle]
 pub extern "C" fn uds_recv_frame(fd: c_int, buf: *mut c_void, cap: usize, len_out: *mut usize) -> c_int {
     ffi_boundary!("uds_recv_frame", {

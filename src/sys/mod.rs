@@ -181,6 +181,24 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> SysResult<usize> 
         .map(|n| n as usize)
 }
 
+/// `recv(fd, buf, MSG_WAITALL)` through `recvmsg`, so that a message cut
+/// short (`MSG_TRUNC`: the socket keeps message boundaries and the message
+/// was longer than `buf`) is an error, `EPROTOTYPE`, rather than silently
+/// shortened.
+pub fn recv_uncut(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: msg points at one iovec valid for writes of buf.len() bytes.
+    let n = syscall!(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_WAITALL) })?;
+    if msg.msg_flags & libc::MSG_TRUNC != 0 {
+        return Err(EPROTOTYPE);
+    }
+    Ok(n as usize)
+}
+
 pub fn sendto(fd: BorrowedFd<'_>, buf: &[u8], a: &RawAddr) -> SysResult<usize> {
     // SAFETY: buf is valid for buf.len() bytes; a is a valid address.
     syscall!(unsafe {
