@@ -502,8 +502,11 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * frames; or -1 with errno: `EMSGSIZE` when the frame is larger than
  * `cap` (it is read and dropped, so the stream stays in step, and
  * `*len_out` is its size; nothing of that size is allocated),
- * `ECONNRESET` when the stream ends inside a frame, `EINTR` (before any
- * byte of the frame), `EAGAIN`, `EBADF`, `EINVAL` (`len_out` NULL).
+ * `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
+ * `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
+ * need a stream, and the message that arrived longer than a length
+ * prefix is discarded), `EINTR` (before any byte of the frame), `EAGAIN`,
+ * `EBADF`, `EINVAL` (`len_out` NULL).
  */
 int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
 
@@ -514,11 +517,14 @@ int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
  *
  * `nfds` is 1 to `UDS_MAX_FDS` (253, the kernel's limit per message). On
  * a stream socket the whole buffer is sent: the descriptors travel with
- * its first byte. With `len == 0` on a stream socket one zero byte is sent
+ * its first byte, and if the kernel takes only part the rest follows
+ * (through signals too). A non-blocking socket, or one that would block
+ * past its `SO_SNDTIMEO`, is not waited on: the call returns the count
+ * sent so far, as sendmsg(2) does, and the caller sends the rest. With `len == 0` on a stream socket one zero byte is sent
  * as the carrier (Linux drops ancillary data sent without data on a
  * stream); the call then returns 0 and the receiver reads that one byte.
  *
- * Returns `len`, or -1 with errno: `EINVAL` (`nfds` 0 or over
+ * Returns `len` (or the part sent, see above), or -1 with errno: `EINVAL` (`nfds` 0 or over
  * `UDS_MAX_FDS`, `fds` NULL, `buf` NULL with `len > 0`), `EBADF` (`sock`
  * or an entry of `fds` is not an open descriptor; uds_last_error() names
  * the entry), `EPIPE` (the peer has gone), `EAGAIN`, `EINTR` (nothing
@@ -677,14 +683,16 @@ int uds_peer_security(int sock, char *buf, size_t cap);
  * gid. They are attached explicitly, so they arrive even if the receiver
  * turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
  * With `len == 0` on a stream socket one zero byte is sent as the carrier
- * (the call returns 0).
+ * (the call returns 0). A stream that takes only part of `buf` gets the
+ * rest as for `uds_send_fds` (a socket that would block returns the part
+ * sent).
  *
  * The kernel checks them: a pid other than the caller's needs
  * `CAP_SYS_ADMIN`, a uid or gid other than its real, effective or saved
  * ones `CAP_SETUID`/`CAP_SETGID`. Forged values fail with `EPERM`; a pid
  * that does not exist, with `ESRCH`.
  *
- * Returns `len`, or -1 with errno: `EPERM`, `ESRCH` (see above), `EINVAL`
+ * Returns `len` (or the part sent), or -1 with errno: `EPERM`, `ESRCH` (see above), `EINVAL`
  * (`buf` NULL with `len > 0`), `EPIPE`, `EAGAIN`, `EINTR`, `ENOTCONN`,
  * `EBADF`, `ENOTSOCK`.
  */
@@ -717,10 +725,12 @@ ssize_t uds_recv_creds(int sock, void *buf, size_t len, struct uds_cred *out);
  * `sendmsg`. `flags` go to sendmsg(2) with `MSG_NOSIGNAL` added.
  *
  * On a stream socket the whole buffer is sent (the descriptors travel
- * with its first byte), and with `m->len == 0` but descriptors or
+ * with its first byte), except that a socket that would block
+ * (non-blocking, `MSG_DONTWAIT`, `SO_SNDTIMEO`) is not waited on: the
+ * count sent so far is returned, as sendmsg(2) does. With `m->len == 0` but descriptors or
  * credentials one zero byte is sent as the carrier (the call returns 0).
  *
- * Returns `m->len`, or -1 with errno: `EINVAL` (`m` NULL, a NULL pointer
+ * Returns `m->len` (or the part sent, see above), or -1 with errno: `EINVAL` (`m` NULL, a NULL pointer
  * with a non-zero count, `nfds` over `UDS_MAX_FDS`, an unnamed `addr`),
  * `ENAMETOOLONG` (`addr` holds a cut pathname), `EBADF` (`sock` or a
  * descriptor is not open), `EPERM`/`ESRCH` (forged credentials), `EPIPE`,

@@ -181,7 +181,8 @@ pub(crate) fn check_count(n: usize) -> Result<()> {
 
 /// Sends `data` with the descriptors `fds` (1 to [`MAX_FDS`]) in one
 /// message. Returns the bytes of `data` sent: all of them (on a stream, the
-/// rest follows the first part if the kernel takes only part). An empty
+/// rest follows the first part if the kernel takes only part, unless the
+/// socket would block: see [`msg::sendmsg`]). An empty
 /// `data` on a stream socket sends one zero byte as the carrier and
 /// returns 0.
 ///

@@ -29,9 +29,8 @@ use crate::addr::{Addr, Address, Target};
 use crate::cred::Cred;
 use crate::error::{err, sys_err, Error, Result};
 use crate::fds::{FdBuf, MAX_FDS};
-use crate::io::retry_mid_transfer;
 use crate::sys::cmsg::{self, Aligned, Batch, Got, CONTROL_LEN};
-use crate::sys::{self, RawAddr, EBADF, EINVAL, MSG_DONTWAIT, MSG_WAITFORONE, POLLOUT, SOCK_STREAM};
+use crate::sys::{self, RawAddr, EAGAIN, EBADF, EINTR, EINVAL, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_STREAM};
 
 /// [`Received::flags`]: the data did not fit the buffer; the rest of the
 /// datagram was dropped.
@@ -165,14 +164,16 @@ pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) 
     let to = target.as_ref().map(|t| &t.raw);
     let mut sent = cmsg::send(fd, data, control, to, flags).map_err(|e| send_error(fd, e, m, what))?;
     // A stream may take part of it: the descriptors went with the first
-    // part, the rest follows.
+    // part, the rest follows. Where the socket would block (non-blocking,
+    // MSG_DONTWAIT, a send timeout) the count so far is returned, as
+    // sendmsg(2) does: waiting would hang a caller's event loop.
     while sent < m.data.len() {
         match sys::send(fd, &m.data[sent..], flags) {
             Ok(k) => sent += k,
+            Err(EAGAIN) => return Ok(sent),
+            Err(EINTR) => {}
             Err(e) => {
-                if let Some(e) = retry_mid_transfer(fd, e, true, POLLOUT) {
-                    return Err(sys_err!(e, "{what} on fd {}: failed after {sent} of {} bytes", fd.as_raw_fd(), m.data.len()));
-                }
+                return Err(sys_err!(e, "{what} on fd {}: failed after {sent} of {} bytes", fd.as_raw_fd(), m.data.len()))
             }
         }
     }
@@ -197,7 +198,10 @@ pub(crate) fn receive(
 /// the connected peer, in one `sendmsg` (`flags | MSG_NOSIGNAL`).
 ///
 /// Returns the bytes of `data` sent: all of them (a stream that takes only
-/// part gets the rest after it). On a stream socket, a message with
+/// part gets the rest after it, except where the socket would block: a
+/// non-blocking socket or `MSG_DONTWAIT` returns the count so far, as
+/// `sendmsg(2)` does; the descriptors went with the first part). On a
+/// stream socket, a message with
 /// descriptors or credentials and no data carries one zero byte (0 is
 /// returned). Errors: `EINVAL` (more than [`MAX_FDS`] descriptors),
 /// `EBADF` (a descriptor is not open), `EPERM`/`ESRCH` (forged

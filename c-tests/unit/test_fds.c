@@ -114,7 +114,16 @@ static void test_limits_and_bad_descriptors(void) {
     EXPECT_ERR(uds_send_fd(sv[0], -1), EBADF, "uds_send_fd");
     EXPECT_ERR(uds_send_fd(sv[0], closed), EBADF, "uds_send_fd");
     EXPECT_ERR(uds_recv_fds(sv[1], buf, sizeof buf, got, NULL), EINVAL, "uds_recv_fds");
+    /* Every failure leaves *nfds 0, argument errors included. */
+    n = 2;
     EXPECT_ERR(uds_recv_fds(sv[1], buf, sizeof buf, NULL, &n), EINVAL, "uds_recv_fds");
+    CHECK(n == 0);
+    n = 2;
+    EXPECT_ERR(uds_recv_fds(-1, buf, sizeof buf, got, &n), EBADF, "uds_recv_fds");
+    CHECK(n == 0);
+    n = 2;
+    EXPECT_ERR(uds_recv_fds(sv[1], NULL, 1, got, &n), EINVAL, "uds_recv_fds");
+    CHECK(n == 0);
     /* Exactly the limit goes through. */
     CHECK(uds_send_fds(sv[0], "x", 1, many, NFILES) == 1);
     n = NFILES;

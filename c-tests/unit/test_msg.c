@@ -159,6 +159,68 @@ static void test_stream_carrier(void) {
     close_all(sv, 2);
 }
 
+/* Reads `want` bytes from sock; the first receive must bring one
+   descriptor (it travels with the first byte). */
+static void drain_with_fd(int sock, size_t want) {
+    static char sink[1 << 16];
+    size_t got_bytes = 0;
+    int got[2], fds_seen = 0;
+    uds_msg m;
+    while (got_bytes < want) {
+        memset(&m, 0, sizeof m);
+        m.data = sink;
+        m.len = sizeof sink;
+        m.fds = got;
+        m.nfds = 2;
+        if (uds_recvmsg(sock, &m, 0) <= 0)
+            break;
+        if (got_bytes == 0)
+            CHECK(m.nfds == 1 && same_files(dir, got, 1, 3));
+        fds_seen += (int)m.nfds;
+        close_all(got, (int)m.nfds);
+        got_bytes += m.len;
+    }
+    CHECK(got_bytes == want && fds_seen == 1);
+}
+
+/* A stream that would block is not waited on: a non-blocking socket (or
+   MSG_DONTWAIT) gets the count sent so far, as from sendmsg(2), with the
+   descriptor gone with the first part. A hang here is killed by alarm. */
+static void test_partial_when_it_would_block(void) {
+    static char big[4 << 20];
+    int sv[2], round;
+    ssize_t n;
+    uds_msg m;
+    alarm(20);
+    for (round = 0; round < 3; round++) {
+        int nonblock = round < 2 ? SOCK_NONBLOCK : 0;
+        CHECK(uds_socketpair(SOCK_STREAM | nonblock, sv) == 0);
+        memset(&m, 0, sizeof m);
+        m.data = big;
+        m.len = sizeof big;
+        m.fds = files;
+        m.nfds = 1;
+        if (round == 0)
+            n = uds_sendmsg(sv[0], &m, 0);
+        else if (round == 1)
+            n = uds_send_fds(sv[0], big, sizeof big, files, 1);
+        else
+            n = uds_sendmsg(sv[0], &m, MSG_DONTWAIT);
+        CHECK(n > 0 && n < (ssize_t)sizeof big);
+        /* With nothing sent, it is EAGAIN. */
+        if (round == 0)
+            EXPECT_ERR(uds_sendmsg(sv[0], &m, 0), EAGAIN, "uds_sendmsg");
+        if (round == 1) {
+            uds_cred own = {getpid(), getuid(), getgid()};
+            EXPECT_ERR(uds_send_creds(sv[0], big, sizeof big, &own), EAGAIN, "uds_send_creds");
+        }
+        CHECK(close(sv[0]) == 0);
+        drain_with_fd(sv[1], n > 0 ? (size_t)n : 0);
+        CHECK(close(sv[1]) == 0);
+    }
+    alarm(0);
+}
+
 /* Message i: i + 1 bytes (k ^ i), i % 4 descriptors, the sender's
    credentials on every other one. */
 static size_t payload(int i, unsigned char *out) {
@@ -275,6 +337,7 @@ int main(void) {
     test_one_message_with_everything();
     test_refusals_and_peeks();
     test_stream_carrier();
+    test_partial_when_it_would_block();
     test_batches_across_processes();
     test_batch_to_addresses();
     CHECK(count_fds() == before);

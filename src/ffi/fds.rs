@@ -44,9 +44,12 @@ impl From<uds_cred> for Cred {
 }
 
 /// The descriptor slots `*nfds` describes: NULL only with capacity 0.
+/// `*nfds` is set to 0 before anything else is checked, so that every
+/// failure leaves it 0.
 fn slots<'a>(fds: *mut c_int, nfds: *mut usize) -> Result<(&'a mut usize, FdBuf<'a>)> {
     let n = out_arg(nfds, "nfds")?;
-    let slots = slice_mut_arg(fds, *n, "fds")?;
+    let cap = std::mem::take(n);
+    let slots = slice_mut_arg(fds, cap, "fds")?;
     Ok((n, FdBuf::new(slots)))
 }
 
@@ -56,11 +59,14 @@ fn slots<'a>(fds: *mut c_int, nfds: *mut usize) -> Result<(&'a mut usize, FdBuf<
 ///
 /// `nfds` is 1 to `UDS_MAX_FDS` (253, the kernel's limit per message). On
 /// a stream socket the whole buffer is sent: the descriptors travel with
-/// its first byte. With `len == 0` on a stream socket one zero byte is sent
+/// its first byte, and if the kernel takes only part the rest follows
+/// (through signals too). A non-blocking socket, or one that would block
+/// past its `SO_SNDTIMEO`, is not waited on: the call returns the count
+/// sent so far, as sendmsg(2) does, and the caller sends the rest. With `len == 0` on a stream socket one zero byte is sent
 /// as the carrier (Linux drops ancillary data sent without data on a
 /// stream); the call then returns 0 and the receiver reads that one byte.
 ///
-/// Returns `len`, or -1 with errno: `EINVAL` (`nfds` 0 or over
+/// Returns `len` (or the part sent, see above), or -1 with errno: `EINVAL` (`nfds` 0 or over
 /// `UDS_MAX_FDS`, `fds` NULL, `buf` NULL with `len > 0`), `EBADF` (`sock`
 /// or an entry of `fds` is not an open descriptor; uds_last_error() names
 /// the entry), `EPIPE` (the peer has gone), `EAGAIN`, `EINTR` (nothing
@@ -108,10 +114,9 @@ pub extern "C" fn uds_send_fds(sock: c_int, buf: *const c_void, len: usize, fds:
 #[no_mangle]
 pub extern "C" fn uds_recv_fds(sock: c_int, buf: *mut c_void, len: usize, fds: *mut c_int, nfds: *mut usize) -> libc::ssize_t {
     ffi_boundary!("uds_recv_fds", {
+        let (n, mut got) = slots(fds, nfds)?;
         let sock = fd_arg(sock)?;
         let buf = bytes_mut_arg(buf, len, "buf")?;
-        let (n, mut got) = slots(fds, nfds)?;
-        *n = 0;
         let bytes = fds::recv_fds(sock, buf, &mut got)?;
         *n = got.release();
         Ok(bytes as libc::ssize_t)
@@ -272,14 +277,16 @@ pub extern "C" fn uds_peer_security(sock: c_int, buf: *mut c_char, cap: usize) -
 /// gid. They are attached explicitly, so they arrive even if the receiver
 /// turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
 /// With `len == 0` on a stream socket one zero byte is sent as the carrier
-/// (the call returns 0).
+/// (the call returns 0). A stream that takes only part of `buf` gets the
+/// rest as for `uds_send_fds` (a socket that would block returns the part
+/// sent).
 ///
 /// The kernel checks them: a pid other than the caller's needs
 /// `CAP_SYS_ADMIN`, a uid or gid other than its real, effective or saved
 /// ones `CAP_SETUID`/`CAP_SETGID`. Forged values fail with `EPERM`; a pid
 /// that does not exist, with `ESRCH`.
 ///
-/// Returns `len`, or -1 with errno: `EPERM`, `ESRCH` (see above), `EINVAL`
+/// Returns `len` (or the part sent), or -1 with errno: `EPERM`, `ESRCH` (see above), `EINVAL`
 /// (`buf` NULL with `len > 0`), `EPIPE`, `EAGAIN`, `EINTR`, `ENOTCONN`,
 /// `EBADF`, `ENOTSOCK`.
 #[no_mangle]

@@ -113,10 +113,12 @@ impl Incoming for uds_msg {
 /// `sendmsg`. `flags` go to sendmsg(2) with `MSG_NOSIGNAL` added.
 ///
 /// On a stream socket the whole buffer is sent (the descriptors travel
-/// with its first byte), and with `m->len == 0` but descriptors or
+/// with its first byte), except that a socket that would block
+/// (non-blocking, `MSG_DONTWAIT`, `SO_SNDTIMEO`) is not waited on: the
+/// count sent so far is returned, as sendmsg(2) does. With `m->len == 0` but descriptors or
 /// credentials one zero byte is sent as the carrier (the call returns 0).
 ///
-/// Returns `m->len`, or -1 with errno: `EINVAL` (`m` NULL, a NULL pointer
+/// Returns `m->len` (or the part sent, see above), or -1 with errno: `EINVAL` (`m` NULL, a NULL pointer
 /// with a non-zero count, `nfds` over `UDS_MAX_FDS`, an unnamed `addr`),
 /// `ENAMETOOLONG` (`addr` holds a cut pathname), `EBADF` (`sock` or a
 /// descriptor is not open), `EPERM`/`ESRCH` (forged credentials), `EPIPE`,
