@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::addr::{check_path, open_parent, split, FormatSink, Sink};
 use crate::error::{err, sys_err, Error, Result, Shown};
 use crate::registry::{id_of, Id, Lock};
-use crate::sys::{self, EADDRINUSE, EEXIST, EINVAL, ENOENT, ENOTSOCK};
+use crate::sys::{self, EADDRINUSE, EEXIST, EINVAL, ENOENT, ENOSYS, ENOTSOCK};
 
 /// Room for a final component plus a suffix (NAME_MAX is 255).
 const NAME_CAP: usize = 320;
@@ -97,9 +97,29 @@ impl<'p> Place<'p> {
             return Err(err!(EADDRINUSE, "{} was replaced by a live socket; left alone", Shown(self.path)));
         }
         if let Some(mode) = mode {
-            chmod_inode(&inode, mode).map_err(|e| sys_err!(e, "chmod 0{:o} {}", mode, Shown(self.path)))?;
+            self.chmod_bound(&inode, id_of(&st), mode)?;
         }
         Ok(id_of(&st))
+    }
+
+    /// Sets the mode of the bound socket file `inode` (identity `id`):
+    /// through `/proc/self/fd/N`, so that the name is not looked up again;
+    /// without /proc, by name without following a symlink (`fchmodat2`),
+    /// then checked to name that very file still.
+    fn chmod_bound(&self, inode: &OwnedFd, id: Id, mode: u32) -> Result<()> {
+        let failed = |e| sys_err!(e, "chmod 0{:o} {}", mode, Shown(self.path));
+        match chmod_inode(inode, mode) {
+            Err(ENOENT) if !sys::proc_fd_available() => {}
+            done => return done.map_err(failed),
+        }
+        sys::chmod_at_nofollow(self.dirfd(), self.name.as_cstr(), mode).map_err(|e| match e {
+            ENOSYS => err!(ENOSYS, "setting the mode of {} needs /proc (not mounted) or Linux 6.6 (fchmodat2)", Shown(self.path)),
+            e => failed(e),
+        })?;
+        match self.lstat() {
+            Ok(st) if id_of(&st) == id => Ok(()),
+            _ => Err(err!(EADDRINUSE, "{} was replaced while its mode was set; left alone", Shown(self.path))),
+        }
     }
 
     /// Takes `<path>.lock` (created if needed) with a non-blocking `flock`.

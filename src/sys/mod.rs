@@ -14,7 +14,7 @@ pub use libc::{
     EPROTOTYPE, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET,
     SOCK_STREAM, SOMAXCONN,
 };
-pub use libc::{EBADMSG, EMFILE, ENODATA, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
+pub use libc::{EBADMSG, EMFILE, ENODATA, ENOSYS, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
 
 pub mod cmsg;
 
@@ -359,6 +359,17 @@ pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
 pub fn chmod(path: &CStr, mode: u32) -> SysResult<()> {
     // SAFETY: path is NUL-terminated.
     syscall!(unsafe { libc::chmod(path.as_ptr(), mode) }).map(drop)
+}
+
+/// chmod of `name` in `dir`, never through a symlink: `fchmodat2` with
+/// `AT_SYMLINK_NOFOLLOW` (Linux 6.6; `ENOSYS` before).
+pub fn chmod_at_nofollow(dir: RawFd, name: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: name is NUL-terminated; the syscall takes (int, const char *,
+    // mode_t, unsigned int).
+    syscall!(unsafe {
+        libc::syscall(libc::SYS_fchmodat2, dir, name.as_ptr(), mode as libc::c_uint, libc::AT_SYMLINK_NOFOLLOW as libc::c_uint)
+    })
+    .map(drop)
 }
 
 pub fn unlink_at(dir: RawFd, name: &CStr) -> SysResult<()> {
