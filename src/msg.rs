@@ -191,7 +191,14 @@ pub(crate) fn receive(
     what: &str,
 ) -> Result<Arrival> {
     let got = cmsg::recv(fd, data, slots, from, flags).map_err(|e| sys_err!(e, "{what} on fd {}", fd.as_raw_fd()))?;
-    Ok(Arrival::from_got(&got))
+    let mut a = Arrival::from_got(&got);
+    if a.bytes == 0 && a.cred.is_some() && sys::socket_type(fd) == Ok(SOCK_STREAM) {
+        // The end of a stream: with SO_PASSCRED on, the kernel still adds
+        // a credentials message, of zeros (which would read as root).
+        // Nobody sent anything, so nobody's credentials came.
+        a.cred = None;
+    }
+    Ok(a)
 }
 
 /// Sends one message: data, descriptors, credentials, to an address or

@@ -139,7 +139,25 @@ static void test_messages_and_the_timing_rule(void) {
         /* No data on a stream: the carrier byte. */
         CHECK(uds_send_creds(sv[0], NULL, 0, NULL) == 0);
         CHECK(uds_recv_creds(sv[1], buf, sizeof buf, &c) == (types[t] == SOCK_STREAM ? 1 : 0) && is_own(&c));
-        close_all(sv, 2);
+        /* The end of a stream (or the peer's close on the others) carries
+           nobody's credentials: never the kernel's zeros, which read as
+           root. */
+        if (types[t] != SOCK_DGRAM) {
+            uds_msg m;
+            uds_cred mc = {7, 7, 7};
+            CHECK(close(sv[0]) == 0);
+            c.pid = 7;
+            CHECK(uds_recv_creds(sv[1], buf, sizeof buf, &c) == 0);
+            CHECK(c.pid == 0 && c.uid == (uint32_t)-1 && c.gid == (uint32_t)-1);
+            memset(&m, 0, sizeof m);
+            m.data = buf;
+            m.len = sizeof buf;
+            m.cred = &mc;
+            CHECK(uds_recvmsg(sv[1], &m, 0) == 0 && !(m.flags & UDS_MSG_CRED));
+            CHECK(close(sv[1]) == 0);
+        } else {
+            close_all(sv, 2);
+        }
     }
 }
 
