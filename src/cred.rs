@@ -135,25 +135,41 @@ pub fn peer_groups(fd: BorrowedFd<'_>, groups: &mut [u32]) -> Result<usize> {
 
 /// The peer's security label (`SO_PEERSEC`), like `snprintf`: stores it
 /// NUL-terminated in `buf` and returns its length without the NUL; when
-/// that is `buf.len()` or more, it did not fit and `buf` holds nothing
-/// useful.
+/// that is `buf.len()` or more, it did not fit and `buf` holds an empty
+/// string (when it has room for one).
 ///
 /// Errors: `ENOPROTOOPT` when no security module (SELinux, AppArmor, Smack)
 /// provides labels, `ENOTCONN`, `EBADF`, `ENOTSOCK`.
 pub fn peer_security(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     connected(fd, "SO_PEERSEC")?;
-    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, buf) {
-        Ok(len) => {
-            // Some modules count a terminating NUL, some do not.
-            let label = buf[..len].iter().position(|&b| b == 0).unwrap_or(len);
-            if label < buf.len() {
-                buf[label] = 0;
-            }
-            Ok(label)
-        }
-        // The kernel's length may count a NUL; one more byte is always enough.
-        Err((ERANGE, needed)) => Ok(needed.max(buf.len())),
-        Err((e, _)) => Err(sys_err!(e, "SO_PEERSEC of fd {}", fd.as_raw_fd())),
+    // Some modules count a terminating NUL in the option's length, some
+    // do not: the label ends at the first NUL or at that length.
+    let label = match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, buf) {
+        Ok(len) => label_len(&buf[..len]),
+        Err((ERANGE, needed)) => whole_label_len(fd, needed),
+        Err((e, _)) => return Err(sys_err!(e, "SO_PEERSEC of fd {}", fd.as_raw_fd())),
+    };
+    if label < buf.len() {
+        buf[label] = 0;
+    } else {
+        // No room for its NUL: never leave a label cut or unterminated.
+        buf.fill(0);
+    }
+    Ok(label)
+}
+
+fn label_len(b: &[u8]) -> usize {
+    b.iter().position(|&c| c == 0).unwrap_or(b.len())
+}
+
+/// The length of a label too long for the caller's buffer, read into one
+/// of a page (`needed` is the kernel's length, which may count a NUL).
+#[cold]
+fn whole_label_len(fd: BorrowedFd<'_>, needed: usize) -> usize {
+    let mut page = [0u8; 4096];
+    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, &mut page) {
+        Ok(len) => label_len(&page[..len]),
+        Err(_) => needed,
     }
 }
 

@@ -256,7 +256,8 @@ pub extern "C" fn uds_peer_groups(sock: c_int, groups: *mut u32, n: *mut usize) 
 ///
 /// Returns the label's length (without the NUL), or -1 with errno:
 /// `ERANGE` (`cap` is too small for the label and its NUL;
-/// uds_last_error() says how much is needed), `ENOPROTOOPT` (no security
+/// uds_last_error() says exactly how much is needed, and `buf` holds an
+/// empty string, never part of the label), `ENOPROTOOPT` (no security
 /// module provides labels on this system), `ENOTCONN`, `EINVAL` (`buf`
 /// NULL with `cap > 0`), `EBADF`, `ENOTSOCK`.
 #[no_mangle]
