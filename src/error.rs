@@ -41,6 +41,16 @@ impl Error {
         e
     }
 
+    /// The same error, its text preceded by `what` and a colon: which item
+    /// of several it concerns (`msgs[4]`).
+    #[cold]
+    pub fn within(self, what: fmt::Arguments<'_>) -> Error {
+        let mut e = Error::new(self.errno, what);
+        let _ = e.write_str(": ");
+        let _ = e.write_str(self.message());
+        e
+    }
+
     /// The `errno` value this error maps to.
     pub fn errno(&self) -> i32 {
         self.errno

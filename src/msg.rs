@@ -298,9 +298,8 @@ impl Incoming for Inbox<'_> {
 /// Meant for datagram and seqpacket sockets, where each message stays one.
 pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Result<usize> {
     let mut carrier = false;
-    for m in msgs {
-        let m = m.message()?;
-        check_message(&m)?;
+    for (i, m) in msgs.iter().enumerate() {
+        let m = m.message().and_then(|m| check_message(&m).map(|()| m)).map_err(|e| e.within(format_args!("msgs[{i}]")))?;
         carrier = carrier || m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some());
     }
     let stream = carrier && sys::socket_type(fd).ok() == Some(SOCK_STREAM);
@@ -313,7 +312,7 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
             let r = m.message().and_then(|m| Ok((m, resolve(m.to)?)));
             let (m, target) = match r {
                 Ok(v) => v,
-                Err(e) if done + chunk == 0 => return Err(e),
+                Err(e) if done + chunk == 0 => return Err(e.within(format_args!("msgs[0]"))),
                 Err(_) => break,
             };
             let data = if stream && m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some()) { &b"\0"[..] } else { m.data };
@@ -352,8 +351,8 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
 /// queued) or `MSG_DONTWAIT`. An error after the first message ends the
 /// batch early (the next call reports it).
 pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -> Result<usize> {
-    for m in msgs.iter_mut() {
-        m.buffers()?;
+    for (i, m) in msgs.iter_mut().enumerate() {
+        m.buffers().map_err(|e| e.within(format_args!("msgs[{i}]")))?;
     }
     let later = if flags & (MSG_WAITFORONE | MSG_DONTWAIT) != 0 { (flags & !MSG_WAITFORONE) | MSG_DONTWAIT } else { flags };
     let mut flags = flags;

@@ -112,6 +112,24 @@ static void test_refusals_and_peeks(void) {
     EXPECT_ERR(uds_send_batch(sv[0], NULL, 2, 0), EINVAL, "uds_send_batch");
     EXPECT_ERR(uds_recv_batch(sv[1], NULL, 2, 0), EINVAL, "uds_recv_batch");
     CHECK(uds_send_batch(sv[0], NULL, 0, 0) == 0);
+    {
+        /* A bad message in a batch: refused before anything is sent, and
+           the error names it. */
+        uds_msg three[3];
+        memset(three, 0, sizeof three);
+        for (i = 0; i < 3; i++) {
+            three[i].data = "abc";
+            three[i].len = 3;
+        }
+        three[2].nfds = 1;
+        EXPECT_ERR(uds_send_batch(sv[0], three, 3, 0), EINVAL, "uds_send_batch");
+        CHECK(strstr(uds_last_error(), "msgs[2]: ") != NULL);
+        CHECK(uds_pending(sv[1]) == 0);
+        three[2].nfds = 0;
+        three[1].data = NULL;
+        EXPECT_ERR(uds_recv_batch(sv[1], three, 3, 0), EINVAL, "uds_recv_batch");
+        CHECK(strstr(uds_last_error(), "msgs[1]: ") != NULL);
+    }
     /* A peek gets the data but never installs descriptors (they would be
        copies the real receive installs again): UDS_MSG_CTRUNC says they
        are waiting. */
