@@ -314,6 +314,9 @@ pub fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
     let Some(bound) = registry::take(fd.as_raw_fd()) else {
         // Say why: not open, not a socket, or not one the library bound.
         sys::socket_type(fd).map_err(|e| sys_err!(e, "fd {}", fd.as_raw_fd()))?;
+        if let Some(path) = registry::path_of(fd.as_raw_fd()) {
+            return Err(err!(EINVAL, "fd {}: its socket file {} was already unlinked", fd.as_raw_fd(), Shown(&path)));
+        }
         return Err(err!(EINVAL, "fd {} was not bound to a pathname by libudsock", fd.as_raw_fd()));
     };
     let place = Place::new(&bound.path)?;
@@ -344,7 +347,7 @@ pub fn unlink_path(path: &[u8]) -> Result<()> {
 /// The address `fd` is bound to; the caller's real path for a socket the
 /// library bound through `/proc/self/fd`.
 pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
-    let raw = sys::getsockname(fd).map_err(|e| sys_err!(e, "getsockname fd {}", fd.as_raw_fd()))?;
+    let raw = sys::getsockname(fd).map_err(|e| name_error(fd, e, "getsockname"))?;
     if raw.path_bytes().first().is_some_and(|&b| b != 0) {
         if let Some(real) = registry::path_of(fd.as_raw_fd()) {
             return Ok(Addr::pathname(&real));
@@ -357,6 +360,14 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
 /// long path is reported by its real path; one bound by another process
 /// shows the `/proc/self/fd/N/name` alias it used.
 pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
-    let raw = sys::getpeername(fd).map_err(|e| sys_err!(e, "getpeername fd {}", fd.as_raw_fd()))?;
+    let raw = sys::getpeername(fd).map_err(|e| name_error(fd, e, "getpeername"))?;
     Ok(unalias(Addr::from_raw(&raw)))
+}
+
+#[cold]
+fn name_error(fd: BorrowedFd<'_>, e: i32, call: &str) -> crate::error::Error {
+    if e == libc::EAFNOSUPPORT {
+        return err!(e, "fd {} is not a Unix-domain socket", fd.as_raw_fd());
+    }
+    sys_err!(e, "{call} fd {}", fd.as_raw_fd())
 }

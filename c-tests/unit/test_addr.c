@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <udsock.h>
 #include "check.h"
 #include "util.h"
@@ -239,6 +241,22 @@ static void test_errors(void) {
     EXPECT_ERR(uds_getpeername(reg, &a), ENOTSOCK, "uds_getpeername");
     CHECK(close(reg) == 0 && unlink(file) == 0);
     CHECK(uds_close(fd) == 0);
+    {
+        /* A socket of another family has no uds_addr: never a made-up one. */
+        struct sockaddr_in in;
+        int inet = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        memset(&in, 0, sizeof in);
+        in.sin_family = AF_INET;
+        in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        CHECK(inet >= 0);
+        EXPECT_ERR(uds_getsockname(inet, &a), EAFNOSUPPORT, "uds_getsockname");
+        CHECK(strstr(uds_last_error(), "not a Unix-domain socket") != NULL);
+        EXPECT_ERR(uds_autobind(inet), EAFNOSUPPORT, "uds_autobind");
+        CHECK(bind(inet, (struct sockaddr *)&in, sizeof in) == 0);
+        EXPECT_ERR(uds_getsockname(inet, &a), EAFNOSUPPORT, "uds_getsockname");
+        EXPECT_ERR(uds_getpeername(inet, &a), ENOTCONN, "uds_getpeername");
+        CHECK(close(inet) == 0);
+    }
 }
 
 int main(void) {

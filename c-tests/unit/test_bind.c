@@ -61,6 +61,7 @@ static void test_length(size_t len) {
     CHECK(uds_unlink(fd) == 0);
     CHECK(!exists(path));
     EXPECT_ERR(uds_unlink(fd), EINVAL, "uds_unlink");
+    CHECK(strstr(uds_last_error(), "already unlinked") != NULL);
     /* Still bound: the name it reports is still the real path. */
     CHECK(uds_getsockname(fd, &a) == 0 && a.kind == UDS_ADDR_PATHNAME && a.len == len &&
           memcmp(a.name, path, len < 108 ? len : 108) == 0);

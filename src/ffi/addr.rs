@@ -90,8 +90,9 @@ impl uds_addr {
 /// `/proc/self/fd/N/`), this is the caller's real path, not the alias the
 /// kernel reports. An unbound socket is `UDS_ADDR_UNNAMED`.
 ///
-/// Returns 0, or -1 with errno: `EBADF` (bad fd), `ENOTSOCK`, `EINVAL`
-/// (`out` NULL).
+/// Returns 0, or -1 with errno: `EBADF` (bad fd), `ENOTSOCK`,
+/// `EAFNOSUPPORT` (a socket of another family, such as `AF_INET`),
+/// `EINVAL` (`out` NULL).
 #[no_mangle]
 pub extern "C" fn uds_getsockname(fd: c_int, out: *mut uds_addr) -> c_int {
     ffi_boundary!("uds_getsockname", {
@@ -111,7 +112,8 @@ pub extern "C" fn uds_getsockname(fd: c_int, out: *mut uds_addr) -> c_int {
 /// reported instead (likewise `uds_getsockname` of a connection accepted
 /// from such a listener). A peer in another process shows the alias.
 ///
-/// Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`, `EINVAL`.
+/// Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`,
+/// `EAFNOSUPPORT` (not a Unix-domain socket), `EINVAL`.
 #[no_mangle]
 pub extern "C" fn uds_getpeername(fd: c_int, out: *mut uds_addr) -> c_int {
     ffi_boundary!("uds_getpeername", {

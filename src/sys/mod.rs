@@ -157,6 +157,10 @@ fn name_call(
     // SAFETY: a.sun has a.len bytes of room; the kernel writes at most that
     // and stores the full length in a.len (which may be larger: clamped below).
     syscall!(unsafe { f(fd.as_raw_fd(), (&mut a.sun as *mut sockaddr_un).cast(), &mut a.len) })?;
+    // Another family's address (an AF_INET socket) is no sockaddr_un.
+    if a.len as usize >= mem::size_of::<libc::sa_family_t>() && a.sun.sun_family != libc::AF_UNIX as libc::sa_family_t {
+        return Err(libc::EAFNOSUPPORT);
+    }
     a.len = a.len.min(mem::size_of::<sockaddr_un>() as socklen_t);
     Ok(a)
 }
