@@ -197,8 +197,9 @@ extern "C" {
  * `/proc/self/fd/N/`), this is the caller's real path, not the alias the
  * kernel reports. An unbound socket is `UDS_ADDR_UNNAMED`.
  *
- * Returns 0, or -1 with errno: `EBADF` (bad fd), `ENOTSOCK`, `EINVAL`
- * (`out` NULL).
+ * Returns 0, or -1 with errno: `EBADF` (bad fd), `ENOTSOCK`,
+ * `EAFNOSUPPORT` (a socket of another family, such as `AF_INET`),
+ * `EINVAL` (`out` NULL).
  */
 int uds_getsockname(int fd, struct uds_addr *out);
 
@@ -212,7 +213,8 @@ int uds_getsockname(int fd, struct uds_addr *out);
  * reported instead (likewise `uds_getsockname` of a connection accepted
  * from such a listener). A peer in another process shows the alias.
  *
- * Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`, `EINVAL`.
+ * Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`,
+ * `EAFNOSUPPORT` (not a Unix-domain socket), `EINVAL`.
  */
 int uds_getpeername(int fd, struct uds_addr *out);
 
@@ -476,7 +478,11 @@ ssize_t uds_sendto(int fd, const void *buf, size_t len, const char *addr);
 /**
  * Receives one datagram of up to `len` bytes (the rest of a longer one is
  * discarded) and, if `from` is not NULL, stores the sender's address there
- * (`UDS_ADDR_UNNAMED` for an unbound sender).
+ * (`UDS_ADDR_UNNAMED` for an unbound sender). A sender bound to a path
+ * longer than `sun_path` shows as the `/proc/self/fd/N/<name>` alias it
+ * was bound through, the only name the kernel has for it; that alias
+ * means nothing outside the sender's process, so such a sender should
+ * say where it is in its data.
  *
  * Returns the bytes received, or -1 with errno: `EAGAIN`, `EINTR`,
  * `EBADF`, `EINVAL`.
@@ -762,7 +768,9 @@ ssize_t uds_sendmsg(int sock, const struct uds_msg *m, int flags);
  * `uds_set_passcred` for why messages already queued may still carry
  * none: `*m->cred` is then `{0, (uint32_t)-1, (uint32_t)-1}` and
  * `UDS_MSG_CRED` is clear). On a stream, ancillary data is a barrier: one
- * call never returns bytes of two messages that carried descriptors.
+ * call never returns bytes of two messages that carried descriptors. A
+ * sender bound to a path longer than `sun_path` has the kernel's alias
+ * for an address (see `uds_recvfrom`).
  *
  * Returns the bytes received (the datagram's full length if `flags` has
  * `MSG_TRUNC`; 0 at the end of a stream), or -1 with errno, `*m`

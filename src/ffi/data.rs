@@ -92,7 +92,11 @@ pub extern "C" fn uds_sendto(fd: c_int, buf: *const c_void, len: usize, addr: *c
 
 /// Receives one datagram of up to `len` bytes (the rest of a longer one is
 /// discarded) and, if `from` is not NULL, stores the sender's address there
-/// (`UDS_ADDR_UNNAMED` for an unbound sender).
+/// (`UDS_ADDR_UNNAMED` for an unbound sender). A sender bound to a path
+/// longer than `sun_path` shows as the `/proc/self/fd/N/<name>` alias it
+/// was bound through, the only name the kernel has for it; that alias
+/// means nothing outside the sender's process, so such a sender should
+/// say where it is in its data.
 ///
 /// Returns the bytes received, or -1 with errno: `EAGAIN`, `EINTR`,
 /// `EBADF`, `EINVAL`.

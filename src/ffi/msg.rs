@@ -154,7 +154,9 @@ pub extern "C" fn uds_sendmsg(sock: c_int, m: *const uds_msg, flags: c_int) -> l
 /// `uds_set_passcred` for why messages already queued may still carry
 /// none: `*m->cred` is then `{0, (uint32_t)-1, (uint32_t)-1}` and
 /// `UDS_MSG_CRED` is clear). On a stream, ancillary data is a barrier: one
-/// call never returns bytes of two messages that carried descriptors.
+/// call never returns bytes of two messages that carried descriptors. A
+/// sender bound to a path longer than `sun_path` has the kernel's alias
+/// for an address (see `uds_recvfrom`).
 ///
 /// Returns the bytes received (the datagram's full length if `flags` has
 /// `MSG_TRUNC`; 0 at the end of a stream), or -1 with errno, `*m`
