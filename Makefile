@@ -22,7 +22,10 @@ CC      ?= cc
 CXX     ?= c++
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
-REL     := target/release
+REL     := $(or $(CARGO_TARGET_DIR),target)/release
+# What the library is built from: `make install` rebuilds only when one of
+# these is newer, so `make && sudo make install` does not need cargo as root.
+LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml udsock.map
 
 # A staged install that the C and Python tests build against, exactly as a
 # user's program would: through the installed header and pkg-config.
@@ -35,10 +38,14 @@ all: build
 build:
 	$(CARGO) build --release --locked
 
+$(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
+	$(CARGO) build --release --locked
+	touch $(REL)/libudsock.so $(REL)/libudsock.a
+
 header:
 	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
 
-install: build
+install: $(REL)/libudsock.so $(REL)/libudsock.a
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(REL)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)

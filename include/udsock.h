@@ -363,8 +363,10 @@ int uds_socketpair(int type, int *sv);
  *
  * Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
  * (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,
- * `EEXIST`, `ENAMETOOLONG`, `EACCES`, `ENOENT` (no such directory).
- * Nothing is left behind on failure.
+ * `EEXIST`, `ENAMETOOLONG`, `EACCES`, `ENOENT` (no such directory),
+ * `ENOSYS` (a `mode` other than -1 where /proc is not mounted and the
+ * kernel predates `fchmodat2`, Linux 6.6). Nothing is left behind on
+ * failure.
  */
 int uds_listener(const char *addr, int type, int backlog, int mode, unsigned int flags);
 

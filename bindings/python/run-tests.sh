@@ -26,7 +26,11 @@ fi
 export UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so"
 
 if ! "$python" -c 'import pytest' 2>/dev/null; then
-    "$python" -m pip install --quiet pytest
+    "$python" -m pip install --quiet pytest || {
+        echo "run-tests.sh: pytest is missing and pip cannot install it:" \
+             "install python3-pytest (Debian) or run .ci/run" >&2
+        exit 2
+    }
 fi
 
 # Test the source tree, not some installed copy, and leave no caches in it.

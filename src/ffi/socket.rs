@@ -174,8 +174,10 @@ pub extern "C" fn uds_socketpair(r#type: c_int, sv: *mut c_int) -> c_int {
 ///
 /// Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
 /// (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,
-/// `EEXIST`, `ENAMETOOLONG`, `EACCES`, `ENOENT` (no such directory).
-/// Nothing is left behind on failure.
+/// `EEXIST`, `ENAMETOOLONG`, `EACCES`, `ENOENT` (no such directory),
+/// `ENOSYS` (a `mode` other than -1 where /proc is not mounted and the
+/// kernel predates `fchmodat2`, Linux 6.6). Nothing is left behind on
+/// failure.
 #[no_mangle]
 pub extern "C" fn uds_listener(
     addr: *const c_char,
