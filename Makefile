@@ -62,7 +62,8 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.a \
 	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 
-stage:
+# Always through cargo, which also sees a changed profile or environment.
+stage: build
 	rm -rf $(STAGE)
 	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
 	{ echo 'export PKG_CONFIG_SYSROOT_DIR="$(STAGE)"'; \

@@ -183,18 +183,6 @@ static void test_scenarios(void) {
     CHECK(uds_close(dg) == 0 && uds_close(lis) == 0);
 }
 
-/* The program on PATH, or NULL. */
-static const char *on_path(const char *prog, char *buf, size_t cap) {
-    const char *p = getenv("PATH");
-    while (p && *p) {
-        size_t n = strcspn(p, ":");
-        if (n > 0 && (size_t)snprintf(buf, cap, "%.*s/%s", (int)n, p, prog) < cap && access(buf, X_OK) == 0)
-            return buf;
-        p += n + (p[n] == ':');
-    }
-    return NULL;
-}
-
 /* systemd-socket-activate -l <path> --fdname=x <this program> activated:
    it listens, logs "Listening on ..." to stderr (read here through a pipe,
    so the connection is made only once it listens), and on the first

@@ -99,6 +99,18 @@ static inline int rm_tree(const char *path) {
     return rm_at(AT_FDCWD, path);
 }
 
+/* The program `prog` found on PATH, written to buf (cap bytes), or NULL. */
+static inline const char *on_path(const char *prog, char *buf, size_t cap) {
+    const char *p = getenv("PATH");
+    while (p && *p) {
+        size_t n = strcspn(p, ":");
+        if (n > 0 && (size_t)snprintf(buf, cap, "%.*s/%s", (int)n, p, prog) < cap && access(buf, X_OK) == 0)
+            return buf;
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
 /* How many descriptors this process has open. */
 static inline int count_fds(void) {
     DIR *d = opendir("/proc/self/fd");
