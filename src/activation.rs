@@ -14,7 +14,7 @@ use std::ffi::OsString;
 use std::sync::OnceLock;
 
 use crate::error::{err, Result, Shown};
-use crate::sys::{self, EINVAL, ENOENT};
+use crate::sys::{self, EINVAL, ENOENT, ERANGE};
 
 /// The first fd a service manager passes.
 pub const LISTEN_FDS_START: i32 = 3;
@@ -22,10 +22,11 @@ pub const LISTEN_FDS_START: i32 = 3;
 struct Passed {
     /// How many fds were passed to this process (0 if none, or for another pid).
     count: i32,
-    /// Their names, from LISTEN_FDNAMES ("unknown" where none was given),
-    /// or why LISTEN_FDNAMES cannot be used. As in sd_listen_fds, a bad
-    /// LISTEN_FDNAMES fails only the lookups by name, never the count.
-    names: std::result::Result<Vec<Vec<u8>>, String>,
+    /// Their names, from LISTEN_FDNAMES (`None` without it: each is then
+    /// "unknown"), or why LISTEN_FDNAMES cannot be used. As in
+    /// sd_listen_fds, a bad LISTEN_FDNAMES fails only the lookups by name,
+    /// never the count.
+    names: std::result::Result<Option<Vec<Vec<u8>>>, String>,
 }
 
 static PASSED: OnceLock<std::result::Result<Passed, (i32, String)>> = OnceLock::new();
@@ -34,38 +35,67 @@ fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
 
+/// A number as libsystemd reads these variables (`safe_atoi`, `parse_pid`:
+/// strtol with base 0): leading whitespace, an optional sign, then decimal,
+/// `0x` hexadecimal or `0` octal digits, and nothing after them.
+/// `EINVAL` when it is not a number, `ERANGE` when it overflows an i64.
+fn strtol_number(s: &[u8]) -> std::result::Result<i64, i32> {
+    let s = &s[s.iter().take_while(|b| b" \t\n\x0b\x0c\r".contains(b)).count()..];
+    let (negative, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, digits) = match s {
+        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => (16, rest),
+        [b'0', rest @ ..] if !rest.is_empty() => (8, rest),
+        _ => (10, s),
+    };
+    if digits.is_empty() {
+        return Err(EINVAL);
+    }
+    let mut n: i64 = 0;
+    for &b in digits {
+        let d = (b as char).to_digit(radix).ok_or(EINVAL)?;
+        n = n.checked_mul(i64::from(radix)).and_then(|n| n.checked_add(i64::from(d))).ok_or(ERANGE)?;
+    }
+    Ok(if negative { -n } else { n })
+}
+
 fn read_environment() -> std::result::Result<Passed, (i32, String)> {
     use std::os::unix::ffi::OsStrExt;
-    let none = Passed { count: 0, names: Ok(Vec::new()) };
+    let none = Passed { count: 0, names: Ok(None) };
     let Some(pid) = var("LISTEN_PID") else { return Ok(none) };
-    let pid: i32 = pid
-        .to_str()
-        .and_then(|s| s.parse().ok())
-        .filter(|&p| p > 0)
-        .ok_or_else(|| (EINVAL, format!("LISTEN_PID={} is not a pid", Shown(pid.as_bytes()))))?;
+    // As parse_pid: a pid is 1 ..= the largest pid_t, else ERANGE.
+    let pid = strtol_number(pid.as_bytes())
+        .and_then(|p| i32::try_from(p).ok().filter(|&p| p > 0).ok_or(ERANGE))
+        .map_err(|e| (e, format!("LISTEN_PID={} is not a pid", Shown(pid.as_bytes()))))?;
     if pid != sys::getpid() {
         return Ok(none);
     }
     let Some(fds) = var("LISTEN_FDS") else { return Ok(none) };
-    let count: i32 = fds
-        .to_str()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n: &i32| n >= 0 && n <= i32::MAX - LISTEN_FDS_START)
-        .ok_or_else(|| (EINVAL, format!("LISTEN_FDS={} is not a count", Shown(fds.as_bytes()))))?;
+    // As sd_listen_fds: an int (ERANGE beyond), and 1 or more: a service
+    // manager that passes nothing does not set the variable.
+    let count = strtol_number(fds.as_bytes())
+        .and_then(|n| i32::try_from(n).map_err(|_| ERANGE))
+        .and_then(|n| if n > 0 && n <= i32::MAX - LISTEN_FDS_START { Ok(n) } else { Err(EINVAL) })
+        .map_err(|e| (e, format!("LISTEN_FDS={} is not a count of 1 or more", Shown(fds.as_bytes()))))?;
+    // Before anything is sized by the count: it stops at the first fd that
+    // is not open, so a huge LISTEN_FDS costs no more than the open fds.
+    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
+        sys::set_cloexec(fd).map_err(|e| (e, format!("fd {fd} from LISTEN_FDS={count} is not open")))?;
+    }
     let names = match var("LISTEN_FDNAMES") {
         Some(v) => {
             let names: Vec<Vec<u8>> = v.as_bytes().split(|&b| b == b':').map(<[u8]>::to_vec).collect();
             if names.len() == count as usize {
-                Ok(names)
+                Ok(Some(names))
             } else {
                 Err(format!("LISTEN_FDNAMES has {} names for LISTEN_FDS={count}", names.len()))
             }
         }
-        None => Ok(vec![b"unknown".to_vec(); count as usize]),
+        None => Ok(None),
     };
-    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
-        sys::set_cloexec(fd).map_err(|e| (e, format!("fd {fd} from LISTEN_FDS={count} is not open")))?;
-    }
     Ok(Passed { count, names })
 }
 
@@ -97,10 +127,11 @@ pub fn listen_fds(unset_environment: bool) -> Result<i32> {
 /// The fd passed under `name` (LISTEN_FDNAMES); `ENOENT` if none is.
 pub fn listen_fd_by_name(name: &[u8]) -> Result<i32> {
     let p = passed()?;
-    let names = p.names.as_ref().map_err(|text| err!(EINVAL, "{text}"))?;
-    names
-        .iter()
-        .position(|n| n == name)
+    let found = match p.names.as_ref().map_err(|text| err!(EINVAL, "{text}"))? {
+        Some(names) => names.iter().position(|n| n == name),
+        None => (name == b"unknown" && p.count > 0).then_some(0),
+    };
+    found
         .map(|i| LISTEN_FDS_START + i as i32)
         .ok_or_else(|| err!(ENOENT, "no fd named {} was passed ({} passed)", Shown(name), p.count))
 }

@@ -21,9 +21,15 @@ pub const UDS_LISTEN_FDS_START: i32 = 3;
 /// first call of this function or `uds_listen_fd_by_name`; later calls
 /// return the same count.
 ///
+/// The numbers are read as libsystemd reads them (strtol with base 0:
+/// leading whitespace, a sign, `0x` hexadecimal or `0` octal, nothing
+/// after the digits).
+///
 /// Returns the count (0 or more), or -1 with errno: `EINVAL` (malformed
-/// `LISTEN_PID` or `LISTEN_FDS`; as with sd_listen_fds, `LISTEN_FDNAMES`
-/// is not looked at), `EBADF` (a listed fd is not open).
+/// `LISTEN_PID` or `LISTEN_FDS`, or a `LISTEN_FDS` of 0 or less for this
+/// process; as with sd_listen_fds, `LISTEN_FDNAMES` is not looked at),
+/// `ERANGE` (a number too large, or a `LISTEN_PID` of 0 or less), `EBADF`
+/// (a listed fd is not open).
 #[no_mangle]
 pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
     ffi_boundary!("uds_listen_fds", { activation::listen_fds(unset_environment != 0) })
