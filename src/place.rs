@@ -176,23 +176,32 @@ impl<'p> Place<'p> {
             let what = if sys::is_symlink(&st) { "a symlink" } else { "not a socket" };
             return Err(err!(ENOTSOCK, "{} is {what}: only socket files are removed", Shown(self.path)));
         }
+        // A private name of fixed length (a name built on the original
+        // would pass NAME_MAX for an original of 241 bytes or more); pid and
+        // sequence make it unique here, and RENAME_NOREPLACE never lets it
+        // replace anything: a clash just takes the next number.
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let mut tag = [0u8; 24];
-        let mut w = FormatSink::new(&mut tag);
-        w.put_decimal(sys::getpid() as u32);
-        w.put(b".");
-        w.put_decimal(SEQ.fetch_add(1, Ordering::Relaxed));
-        let n = w.needed;
-        let tmp = Name::new(&[b".", &self.name.buf[..self.name.len], b".uds-rm.", &tag[..n]])?;
-        let (dir, name, tmpc) = (self.dirfd(), self.name.as_cstr(), tmp.as_cstr());
-        match sys::rename_noreplace(dir, name, tmpc) {
-            Ok(()) => {}
-            // A filesystem without RENAME_NOREPLACE: check and unlink.
-            Err(EINVAL) => {
-                return sys::unlink_at(dir, name).map_err(|e| sys_err!(e, "unlink {}", Shown(self.path)))
+        let (dir, name) = (self.dirfd(), self.name.as_cstr());
+        let mut attempts = 0;
+        let tmp = loop {
+            let mut tag = [0u8; 24];
+            let mut w = FormatSink::new(&mut tag);
+            w.put_decimal(sys::getpid() as u32);
+            w.put(b".");
+            w.put_decimal(SEQ.fetch_add(1, Ordering::Relaxed));
+            let n = w.needed;
+            let tmp = Name::new(&[b".uds-rm.", &tag[..n]])?;
+            match sys::rename_noreplace(dir, name, tmp.as_cstr()) {
+                Ok(()) => break tmp,
+                Err(EEXIST) if attempts < 8 => attempts += 1,
+                // A filesystem without RENAME_NOREPLACE: check and unlink.
+                Err(EINVAL) => {
+                    return sys::unlink_at(dir, name).map_err(|e| sys_err!(e, "unlink {}", Shown(self.path)))
+                }
+                Err(e) => return Err(sys_err!(e, "rename {} aside to remove it", Shown(self.path))),
             }
-            Err(e) => return Err(sys_err!(e, "rename {} aside to remove it", Shown(self.path))),
-        }
+        };
+        let tmpc = tmp.as_cstr();
         match sys::lstat_at(dir, tmpc) {
             Ok(moved) if id_of(&moved) == found && sys::is_socket(&moved) => {
                 sys::unlink_at(dir, tmpc).map_err(|e| sys_err!(e, "unlink {}", Shown(self.path)))

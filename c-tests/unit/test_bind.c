@@ -121,6 +121,17 @@ static void test_too_long(void) {
     EXPECT_ERR(uds_unlink_path(path), ENAMETOOLONG, "uds_unlink_path");
     EXPECT_ERR(uds_listener(path, SOCK_STREAM, 0, -1, 0), ENAMETOOLONG, "uds_listener");
     EXPECT_ERR(uds_dial(path, SOCK_STREAM), ENAMETOOLONG, "uds_dial");
+    /* A socket file whose name no bind could make (renamed to 240..255
+       bytes, up to NAME_MAX) is still removed. */
+    for (n = 240; n <= 255; n += 5) {
+        char short_name[sizeof dir + 8];
+        int s = uds_socket(SOCK_DGRAM);
+        snprintf(short_name, sizeof short_name, "%s/short", dir);
+        CHECK(s >= 0 && uds_bind(s, short_name) == 0 && close(s) == 0);
+        CHECK(long_path(path, dir, n == 255 ? 600 : strlen(dir) + 1 + n, n) == 0);
+        CHECK(rename(short_name, path) == 0);
+        CHECK(uds_unlink_path(path) == 0 && !exists(path));
+    }
     /* A missing parent directory, short and long. */
     snprintf(path, 200, "%s/nonexistent/s", dir);
     EXPECT_ERR(uds_bind(fd, path), ENOENT, "uds_bind");
