@@ -451,10 +451,17 @@ int uds_send_all(int fd, const void *buf, size_t len);
 /**
  * Receives exactly `len` bytes.
  *
- * Returns `len`; 0 at a clean end of stream before the first byte; or -1
- * with errno: `ECONNRESET` when the stream ended part-way (the bytes that
- * arrived are in `buf`), `EINTR` (a signal before the first byte; after
- * it, receiving goes on), `EAGAIN`, `EBADF`, `EINVAL`.
+ * Made for streams. On a socket that keeps message boundaries
+ * (`SOCK_SEQPACKET`, `SOCK_DGRAM`) it receives one message, which must be
+ * exactly `len` bytes long: a longer one (whose rest the kernel drops) or
+ * a shorter one (which would be merged with the next) is consumed and
+ * fails with `EMSGSIZE`; never is a message silently cut or merged.
+ *
+ * Returns `len`; 0 at a clean end of stream before the first byte (or an
+ * empty message); or -1 with errno: `ECONNRESET` when the stream ended
+ * part-way (the bytes that arrived are in `buf`), `EMSGSIZE` (above),
+ * `EINTR` (a signal before the first byte; after it, receiving goes on),
+ * `EAGAIN`, `EBADF`, `EINVAL`.
  */
 ssize_t uds_recv_exact(int fd, void *buf, size_t len);
 
@@ -512,8 +519,9 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * `*len_out` is its size; nothing of that size is allocated),
  * `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
  * `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
- * need a stream, and the message that arrived longer than a length
- * prefix is discarded), `EINTR` (before any byte of the frame), `EAGAIN`,
+ * need a stream; reported wherever a message would cut or merge a frame,
+ * and for an empty message or the end, which read alike there; the
+ * message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`,
  * `EBADF`, `EINVAL` (`len_out` NULL).
  */
 int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);

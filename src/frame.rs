@@ -18,7 +18,7 @@ use std::io::IoSlice;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use crate::error::{err, sys_err, Error, Result};
-use crate::io::{fill, fill_stream, retry_mid_transfer, Fill};
+use crate::io::{fill, is_stream, retry_mid_transfer, Fill};
 use crate::sys::{self, ECONNRESET, EMSGSIZE, EPROTOTYPE, POLLOUT};
 
 /// What [`recv_frame`] found.
@@ -68,11 +68,14 @@ pub(crate) fn frame_len(len: usize) -> Result<u32> {
 /// A frame larger than `buf` is consumed and dropped ([`Frame::TooLarge`]),
 /// never allocated for. A stream that ends inside a frame is `ECONNRESET`.
 /// A socket that keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`)
-/// cannot carry frames: a message longer than a prefix is `EPROTOTYPE`.
+/// cannot carry frames: wherever a message boundary would cut or merge a
+/// frame, or an empty message would pass for the end, `EPROTOTYPE`.
 pub fn recv_frame(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Frame> {
     let mut header = [0u8; 4];
-    match fill_stream(fd, &mut header, false) {
+    match fill(fd, &mut header, false) {
         Ok(Fill::Full) => {}
+        // On a message socket, an empty message reads the same as the end.
+        Ok(Fill::Eof(0)) if !is_stream(fd) => return Err(not_a_stream(fd)),
         Ok(Fill::Eof(0)) => return Ok(Frame::Eof),
         Ok(Fill::Eof(got)) => {
             return Err(err!(ECONNRESET, "recv_frame on fd {}: stream ended inside a length prefix ({got} of 4 bytes)", fd.as_raw_fd()))
@@ -85,6 +88,7 @@ pub fn recv_frame(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Frame> {
         return match fill(fd, &mut buf[..len], true) {
             Ok(Fill::Full) => Ok(Frame::Data(len)),
             Ok(Fill::Eof(got)) => Err(ended(fd, got, len)),
+            Err((EPROTOTYPE, _)) => Err(not_a_stream(fd)),
             Err((e, got)) => Err(sys_err!(e, "recv_frame on fd {}: after {got} of {len} bytes", fd.as_raw_fd())),
         };
     }
@@ -104,6 +108,7 @@ fn drop_frame(fd: BorrowedFd<'_>, len: usize) -> Result<Frame> {
         match fill(fd, &mut scratch[..n], true) {
             Ok(Fill::Full) => left -= n,
             Ok(Fill::Eof(got)) => return Err(ended(fd, len - left + got, len)),
+            Err((EPROTOTYPE, _)) => return Err(not_a_stream(fd)),
             Err((e, _)) => return Err(sys_err!(e, "recv_frame on fd {}: dropping a {len}-byte frame", fd.as_raw_fd())),
         }
     }
@@ -117,7 +122,7 @@ fn not_a_stream(fd: BorrowedFd<'_>) -> Error {
     err!(
         EPROTOTYPE,
         "recv_frame on fd {}: the socket keeps message boundaries (not SOCK_STREAM), so a frame's prefix and body \
-         cannot be read apart; the message that arrived was discarded",
+         cannot be read apart; the message that arrived was consumed",
         fd.as_raw_fd()
     )
 }

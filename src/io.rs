@@ -19,7 +19,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use crate::addr::{Addr, Target};
 use crate::error::{err, sys_err, Result, Shown};
-use crate::sys::{self, EAGAIN, ECONNRESET, EINTR, POLLIN, POLLOUT};
+use crate::sys::{self, EAGAIN, ECONNRESET, EINTR, EMSGSIZE, EPROTOTYPE, POLLIN, POLLOUT};
 
 /// One `send(2)` (`flags | MSG_NOSIGNAL`).
 pub fn send(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> Result<usize> {
@@ -77,32 +77,24 @@ pub(crate) enum Fill {
 
 /// Reads until `buf` is full or the stream ends. `started`: part of the
 /// enclosing transfer already happened, so `EINTR` never stops it.
+///
+/// A socket that keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`)
+/// cannot be read this way unless one message fills `buf` exactly: a longer
+/// one would be cut (the kernel drops its rest: `MSG_TRUNC`), and a shorter
+/// one would be merged with the next. Either fails the read with
+/// `EPROTOTYPE` (the message is consumed; its bytes are in `buf`). Costs
+/// nothing on a stream but on a short read, where the socket's type is
+/// asked once.
 #[inline(always)]
 pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
-    fill_by(fd, buf, started, |fd, b| sys::recv(fd, b, libc::MSG_WAITALL))
-}
-
-/// [`fill`] for the start of a record that must not be cut: a socket that
-/// keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`) would drop the
-/// rest of a longer message after `buf.len()` bytes, so its `MSG_TRUNC`
-/// fails the read with `EPROTOTYPE` instead (that message is gone).
-#[inline(always)]
-pub(crate) fn fill_stream(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
-    fill_by(fd, buf, started, sys::recv_uncut)
-}
-
-#[inline(always)]
-fn fill_by(
-    fd: BorrowedFd<'_>,
-    buf: &mut [u8],
-    started: bool,
-    recv: impl Fn(BorrowedFd<'_>, &mut [u8]) -> sys::SysResult<usize>,
-) -> std::result::Result<Fill, (i32, usize)> {
     let mut got = 0;
     while got < buf.len() {
-        match recv(fd, &mut buf[got..]) {
+        match sys::recv_uncut(fd, &mut buf[got..]) {
             Ok(0) => return Ok(Fill::Eof(got)),
+            Ok(n) if got + n < buf.len() && !is_stream(fd) => return Err((EPROTOTYPE, got + n)),
             Ok(n) => got += n,
+            // A longer message filled the rest of `buf` and lost its tail.
+            Err(EPROTOTYPE) => return Err((EPROTOTYPE, buf.len())),
             Err(e) => {
                 if let Some(e) = retry_mid_transfer(fd, e, started || got > 0, POLLIN) {
                     return Err((e, got));
@@ -113,9 +105,18 @@ fn fill_by(
     Ok(Fill::Full)
 }
 
+/// Whether `fd` is a stream socket (anything it cannot tell counts as one:
+/// the read that follows reports the real error).
+#[cold]
+pub(crate) fn is_stream(fd: BorrowedFd<'_>) -> bool {
+    !matches!(sys::socket_type(fd), Ok(t) if t != sys::SOCK_STREAM)
+}
+
 /// Receives exactly `buf.len()` bytes. `Ok(0)` is a clean end of stream
 /// before the first byte; an end part-way is `ECONNRESET` (the bytes that
-/// did arrive are in `buf`).
+/// did arrive are in `buf`). On a socket that keeps message boundaries, one
+/// message of exactly `buf.len()` bytes; a longer or shorter one is
+/// `EMSGSIZE` (it is consumed).
 pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     match fill(fd, buf, false) {
         Ok(Fill::Full) => Ok(buf.len()),
@@ -126,6 +127,7 @@ pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
             fd.as_raw_fd(),
             buf.len()
         )),
+        Err((EPROTOTYPE, got)) => Err(wrong_size(fd, got, buf.len())),
         Err((e, got)) => Err(sys_err!(
             e,
             "recv_exact on fd {}: failed after {got} of {} bytes",
@@ -133,6 +135,16 @@ pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
             buf.len()
         )),
     }
+}
+
+#[cold]
+fn wrong_size(fd: BorrowedFd<'_>, got: usize, len: usize) -> crate::Error {
+    let size = if got < len { format!("of {got} bytes") } else { format!("longer than {len} bytes (its rest was discarded)") };
+    err!(
+        EMSGSIZE,
+        "recv_exact on fd {}: the socket keeps message boundaries and a message {size} arrived where exactly {len} were asked; use uds_recv",
+        fd.as_raw_fd()
+    )
 }
 
 /// Bytes waiting to be read (`SIOCINQ`). Only a socket is asked: the same

@@ -257,6 +257,11 @@ static void test_errors(void) {
     CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
 }
 
+/* A length prefix sent as a record of its own. */
+static void put_u32(int fd, uint32_t v) {
+    CHECK(uds_send(fd, &v, sizeof v, 0) == (ssize_t)sizeof v);
+}
+
 /* Frames need a stream: on a socket that keeps message boundaries a
    record longer than the prefix is reported (EPROTOTYPE), never read as a
    prefix followed by a body taken from the next record, nor waited on. */
@@ -273,10 +278,52 @@ static void test_record_sockets(void) {
         CHECK(uds_send_frame(sv[0], "", 0) == 0);
         len = 99;
         EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
-        CHECK(strstr(uds_last_error(), "discarded") != NULL);
+        CHECK(strstr(uds_last_error(), "message boundaries") != NULL);
         EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
         /* A record of exactly one prefix is a whole (empty) frame. */
         CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 0);
+        CHECK(uds_pending(sv[1]) == 0);
+        /* A prefix sent as its own record: a body record longer than the
+           frame is not cut, two shorter ones are not merged. */
+        put_u32(sv[0], 5);
+        CHECK(uds_send(sv[0], "helloWORLD", 10, 0) == 10);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        put_u32(sv[0], 10);
+        CHECK(uds_send(sv[0], "abc", 3, 0) == 3 && uds_send(sv[0], "defghij", 7, 0) == 7);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        CHECK(uds_recv(sv[1], buf, sizeof buf, 0) == 7);
+        /* An empty record is not the end of the stream. */
+        CHECK(uds_send(sv[0], "", 0, 0) == 0);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        /* A frame too large for buf, its prefix a record of its own. */
+        put_u32(sv[0], 100);
+        CHECK(uds_send(sv[0], "short", 5, 0) == 5);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        CHECK(uds_pending(sv[1]) == 0);
+        CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
+    }
+}
+
+/* uds_recv_exact on a socket that keeps message boundaries: one record of
+   exactly len bytes; a longer or shorter one is EMSGSIZE, never cut short
+   in silence nor merged with the next. */
+static void test_exact_on_records(void) {
+    static const int types[] = {SOCK_SEQPACKET, SOCK_DGRAM};
+    char buf[16];
+    int i, sv[2];
+
+    for (i = 0; i < 2; i++) {
+        CHECK(uds_socketpair(types[i], sv) == 0);
+        CHECK(uds_send(sv[0], "abcd", 4, 0) == 4);
+        CHECK(uds_recv_exact(sv[1], buf, 4) == 4 && memcmp(buf, "abcd", 4) == 0);
+        CHECK(uds_send(sv[0], "0123456789", 10, 0) == 10);
+        EXPECT_ERR(uds_recv_exact(sv[1], buf, 4), EMSGSIZE, "uds_recv_exact");
+        CHECK(strstr(uds_last_error(), "longer than 4") != NULL);
+        CHECK(uds_send(sv[0], "ab", 2, 0) == 2 && uds_send(sv[0], "cd", 2, 0) == 2);
+        EXPECT_ERR(uds_recv_exact(sv[1], buf, 4), EMSGSIZE, "uds_recv_exact");
+        CHECK(strstr(uds_last_error(), "of 2 bytes") != NULL && memcmp(buf, "ab", 2) == 0);
+        /* The next record is intact. */
+        CHECK(uds_recv(sv[1], buf, sizeof buf, 0) == 2 && memcmp(buf, "cd", 2) == 0);
         CHECK(uds_pending(sv[1]) == 0);
         CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
     }
@@ -294,6 +341,7 @@ int main(void) {
     test_signals_and_nonblocking();
     test_errors();
     test_record_sockets();
+    test_exact_on_records();
     CHECK(count_fds() == fds);
     DONE();
 }

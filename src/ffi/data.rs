@@ -53,10 +53,17 @@ pub extern "C" fn uds_send_all(fd: c_int, buf: *const c_void, len: usize) -> c_i
 
 /// Receives exactly `len` bytes.
 ///
-/// Returns `len`; 0 at a clean end of stream before the first byte; or -1
-/// with errno: `ECONNRESET` when the stream ended part-way (the bytes that
-/// arrived are in `buf`), `EINTR` (a signal before the first byte; after
-/// it, receiving goes on), `EAGAIN`, `EBADF`, `EINVAL`.
+/// Made for streams. On a socket that keeps message boundaries
+/// (`SOCK_SEQPACKET`, `SOCK_DGRAM`) it receives one message, which must be
+/// exactly `len` bytes long: a longer one (whose rest the kernel drops) or
+/// a shorter one (which would be merged with the next) is consumed and
+/// fails with `EMSGSIZE`; never is a message silently cut or merged.
+///
+/// Returns `len`; 0 at a clean end of stream before the first byte (or an
+/// empty message); or -1 with errno: `ECONNRESET` when the stream ended
+/// part-way (the bytes that arrived are in `buf`), `EMSGSIZE` (above),
+/// `EINTR` (a signal before the first byte; after it, receiving goes on),
+/// `EAGAIN`, `EBADF`, `EINVAL`.
 #[no_mangle]
 pub extern "C" fn uds_recv_exact(fd: c_int, buf: *mut c_void, len: usize) -> libc::ssize_t {
     ffi_boundary!("uds_recv_exact", {

@@ -34,8 +34,9 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// `*len_out` is its size; nothing of that size is allocated),
 /// `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
 /// `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
-/// need a stream, and the message that arrived longer than a length
-/// prefix is discarded), `EINTR` (before any byte of the frame), `EAGAIN`,
+/// need a stream; reported wherever a message would cut or merge a frame,
+/// and for an empty message or the end, which read alike there; the
+/// message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`,
 /// `EBADF`, `EINVAL` (`len_out` NULL).
 #[no_mangle]
 pub extern "C" fn uds_recv_frame(fd: c_int, buf: *mut c_void, cap: usize, len_out: *mut usize) -> c_int {
