@@ -225,6 +225,17 @@ pub fn recv_fds(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>) -> Res
     Ok(got.bytes)
 }
 
+/// After a receive of no bytes: whether that was the end of the connection.
+/// On SOCK_SEQPACKET an empty message reads the same, so the peer must also
+/// have hung up; a datagram socket has no end.
+fn connection_ended(fd: BorrowedFd<'_>) -> bool {
+    match sys::socket_type(fd) {
+        Ok(sys::SOCK_DGRAM) => false,
+        Ok(sys::SOCK_SEQPACKET) => sys::peer_hung_up(fd),
+        _ => true,
+    }
+}
+
 /// Sends one descriptor with a one-byte payload (a zero byte).
 pub fn send_fd(fd: BorrowedFd<'_>, passed: BorrowedFd<'_>) -> Result<()> {
     msg::send(fd, &Message { data: b"\0", fds: &[passed], ..Message::default() }, 0, "send_fd").map(drop)
@@ -261,7 +272,7 @@ pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
             fd.as_raw_fd()
         ));
     }
-    if arrived == 0 && got.bytes == 0 && sys::socket_type(fd) != Ok(sys::SOCK_DGRAM) {
+    if arrived == 0 && got.bytes == 0 && connection_ended(fd) {
         return Err(err!(ECONNRESET, "fd {}: the peer closed the connection before sending a descriptor", fd.as_raw_fd()));
     }
     if arrived == 0 {

@@ -319,6 +319,11 @@ static void test_carrier_and_single_fd(void) {
         EXPECT_ERR(uds_recv_fd(sv[1]), EBADMSG, "uds_recv_fd");
         CHECK(uds_send_fds(sv[0], "z", 1, files, NFILES) == 1);
         EXPECT_ERR(uds_recv_fd(sv[1]), EBADMSG, "uds_recv_fd");
+        /* An empty message (no descriptor) is not the end of the peer. */
+        if (types[t] != SOCK_STREAM) {
+            CHECK(uds_send(sv[0], "", 0, 0) == 0);
+            EXPECT_ERR(uds_recv_fd(sv[1]), EBADMSG, "uds_recv_fd");
+        }
         CHECK(count_fds() == before);
         close(sv[0]);
         if (types[t] != SOCK_DGRAM) EXPECT_ERR(uds_recv_fd(sv[1]), ECONNRESET, "uds_recv_fd");

@@ -277,6 +277,15 @@ pub fn socket_type(fd: BorrowedFd<'_>) -> SysResult<i32> {
     getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE)
 }
 
+/// Whether the peer of a connected socket has hung up or shut down its
+/// writing side (`POLLRDHUP`/`POLLHUP`, asked without waiting).
+pub fn peer_hung_up(fd: BorrowedFd<'_>) -> bool {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 };
+    // SAFETY: one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n == 1 && p.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0
+}
+
 /// Waits until `fd` is ready for `events` (POLLIN/POLLOUT), without a limit.
 pub fn wait(fd: BorrowedFd<'_>, events: i16) -> SysResult<()> {
     let mut p = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
