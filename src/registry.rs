@@ -103,18 +103,17 @@ pub(crate) fn record(fd: RawFd, bound: Bound) {
 }
 
 /// Takes out what removing `fd`'s socket file needs (its path, identity
-/// and lock), if `fd` is still the socket that was recorded and its file
-/// was not removed yet. The entry stays, marked removed, so that
-/// [`path_of`] still knows the real path; stale entries for the fd are
-/// dropped.
+/// and lock), if `fd` is still the socket that was recorded (or a dup(2)
+/// of the fd that bound it) and its file was not removed yet. The entry
+/// stays, marked removed, so that [`path_of`] still knows the real path;
+/// stale entries for the fd are dropped.
 pub(crate) fn take(fd: RawFd) -> Option<Bound> {
-    let id = socket_id(fd);
+    let id = socket_id(fd)?;
     let mut t = table();
-    let i = t.iter().position(|e| e.fd == fd)?;
-    if Some(t[i].socket) != id {
+    if let Some(i) = t.iter().position(|e| e.fd == fd && e.socket != id) {
         t.swap_remove(i);
-        return None;
     }
+    let i = t.iter().position(|e| e.fd == fd).or_else(|| t.iter().position(|e| e.socket == id && is_live(e)))?;
     let e = &mut t[i];
     if e.removed {
         return None;

@@ -164,6 +164,19 @@ static void test_table(size_t len) {
     CHECK(uds_close(a) == 0 && is_socket_file(path));
     CHECK(uds_close(b) == 0 && !exists(path));
 
+    /* A dup of the fd that bound it is the same socket: it unlinks the
+       file; the original then finds it already unlinked, and closing the
+       dup never removes a file the original still serves. */
+    a = uds_socket(SOCK_STREAM);
+    CHECK(uds_bind(a, path) == 0);
+    c = dup(a);
+    CHECK(c >= 0 && uds_close(c) == 0 && is_socket_file(path));
+    c = dup(a);
+    CHECK(c >= 0 && uds_unlink(c) == 0 && !exists(path));
+    EXPECT_ERR(uds_unlink(a), EINVAL, "uds_unlink");
+    CHECK(strstr(uds_last_error(), "already unlinked") != NULL);
+    CHECK(close(c) == 0 && uds_close(a) == 0);
+
     /* Replaced by a regular file: left alone. */
     a = uds_socket(SOCK_DGRAM);
     CHECK(uds_bind(a, path) == 0 && unlink(path) == 0);

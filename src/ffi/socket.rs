@@ -209,7 +209,8 @@ pub extern "C" fn uds_dial(addr: *const c_char, r#type: c_int) -> c_int {
 /// `uds_listener`), only if the path still names the very file this socket
 /// created (same device and inode, recorded at bind), and releases its
 /// lock file. Works for long paths: the library remembers the real path.
-/// For a server's clean shutdown; the socket stays open.
+/// `fd` may also be a `dup` of the descriptor that bound it (the same
+/// socket). For a server's clean shutdown; the socket stays open.
 ///
 /// Returns 0, or -1 with errno: `EINVAL` (the library did not bind `fd` to
 /// a pathname, or it was already unlinked), `ENOENT` (the path no longer
