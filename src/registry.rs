@@ -6,6 +6,15 @@
 //! fd number reused after a plain `close(2)` is never taken for the old
 //! socket: a mismatched entry is stale and dropped (releasing its lock).
 //!
+//! A long path is bound through `/proc/self/fd/N/name`, and the kernel
+//! reports that alias as the name of the listener's accepted connections
+//! and as the peer of its clients. The alias does not name one socket:
+//! once the directory fd N is closed, the next long bind may reuse it. So
+//! the real path is also recorded for what `uds_accept` accepts from such a
+//! listener and for what `uds_connect`/`uds_dial` connect to a long path;
+//! an alias that nothing recorded is mapped only when exactly one live
+//! socket of this process was bound through it.
+//!
 //! Around `fork(2)` (pthread_atfork) the table is purged of such stale
 //! entries, so a child never inherits the lock of a listener that is
 //! already gone, and it is held, so a child never inherits it locked by a
@@ -13,6 +22,7 @@
 
 use std::cell::RefCell;
 use std::os::fd::{OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
 use crate::sys;
@@ -44,9 +54,21 @@ pub(crate) struct Bound {
     pub lock: Option<Lock>,
 }
 
+/// What an entry says about its socket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The library bound it: `bound` is its own file.
+    Bound,
+    /// Accepted from a listener bound to `bound.path` (its local name).
+    Accepted,
+    /// Connected to `bound.path` (its peer's name).
+    Connected,
+}
+
 struct Entry {
     fd: RawFd,
     socket: Id,
+    kind: Kind,
     bound: Bound,
     /// The process that bound it: only that one removes the file on close
     /// (a forked child closing its copy must not pull the parent's socket
@@ -88,7 +110,8 @@ extern "C" fn after_fork() {
     HELD_FOR_FORK.with(|h| drop(h.borrow_mut().take()));
 }
 
-/// Records that `fd` bound `bound`. Replaces any older entry for the fd.
+/// Records that `fd` bound `bound`. Replaces any older binding recorded
+/// for the fd, and anything recorded for an earlier socket of that number.
 pub(crate) fn record(fd: RawFd, bound: Bound) {
     static AT_FORK: Once = Once::new();
     AT_FORK.call_once(|| {
@@ -97,9 +120,47 @@ pub(crate) fn record(fd: RawFd, bound: Bound) {
         let _ = sys::at_fork(before_fork, after_fork, after_fork);
     });
     let Some(socket) = socket_id(fd) else { return };
+    if bound.alias.is_some() {
+        HAS_ALIASES.store(true, Ordering::Relaxed);
+    }
     let mut t = table();
-    t.retain(|e| e.fd != fd);
-    t.push(Entry { fd, socket, bound, pid: sys::getpid(), removed: false });
+    t.retain(|e| e.fd != fd || (e.kind != Kind::Bound && e.socket == socket));
+    t.push(Entry { fd, socket, kind: Kind::Bound, bound, pid: sys::getpid(), removed: false });
+}
+
+/// Set once a socket has been bound through an alias: until then accept
+/// has nothing to look up.
+static HAS_ALIASES: AtomicBool = AtomicBool::new(false);
+
+/// Records a name that the kernel reports only as an alias: `path` is the
+/// local name of `fd` (`Kind::Accepted`) or its peer's (`Kind::Connected`).
+fn record_name(fd: RawFd, kind: Kind, path: Box<[u8]>) {
+    let Some(socket) = socket_id(fd) else { return };
+    let mut t = table();
+    t.retain(|e| e.fd != fd || (e.kind != kind && e.socket == socket));
+    let bound = Bound { path, alias: None, file: (0, 0), lock: None };
+    t.push(Entry { fd, socket, kind, bound, pid: sys::getpid(), removed: false });
+}
+
+/// `conn` was accepted from `listener`: if the library bound that listener
+/// through an alias, `conn`'s local name is the listener's real path.
+pub(crate) fn record_accepted(listener: RawFd, conn: RawFd) {
+    if !HAS_ALIASES.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(id) = socket_id(listener) else { return };
+    let path = {
+        let t = table();
+        t.iter().find(|e| e.kind == Kind::Bound && e.socket == id && e.bound.alias.is_some()).map(|e| e.bound.path.clone())
+    };
+    if let Some(path) = path {
+        record_name(conn, Kind::Accepted, path);
+    }
+}
+
+/// `fd` was connected to the long path `path`: its peer's real name.
+pub(crate) fn record_connected(fd: RawFd, path: &[u8]) {
+    record_name(fd, Kind::Connected, path.into());
 }
 
 /// Takes out what removing `fd`'s socket file needs (its path, identity
@@ -113,7 +174,11 @@ pub(crate) fn take(fd: RawFd) -> Option<Bound> {
     if let Some(i) = t.iter().position(|e| e.fd == fd && e.socket != id) {
         t.swap_remove(i);
     }
-    let i = t.iter().position(|e| e.fd == fd).or_else(|| t.iter().position(|e| e.socket == id && is_live(e)))?;
+    let bound = |e: &Entry| e.kind == Kind::Bound;
+    let i = t
+        .iter()
+        .position(|e| bound(e) && e.fd == fd)
+        .or_else(|| t.iter().position(|e| bound(e) && e.socket == id && is_live(e)))?;
     let e = &mut t[i];
     if e.removed {
         return None;
@@ -128,21 +193,33 @@ pub(crate) fn forget(fd: RawFd) {
 }
 
 /// The real path the socket `fd` refers to was bound to, if the library
-/// bound it: looked up by the socket itself, so a dup(2) of the fd the
-/// library bound reports the same path.
+/// bound it (or accepted it from a listener it bound through an alias):
+/// looked up by the socket itself, so a dup(2) reports the same path.
 pub(crate) fn path_of(fd: RawFd) -> Option<Box<[u8]>> {
     let id = socket_id(fd)?;
     let t = table();
-    t.iter().find(|e| e.socket == id).map(|e| e.bound.path.clone())
+    let of = |kind| t.iter().find(|e| e.kind == kind && e.socket == id);
+    of(Kind::Bound).or_else(|| of(Kind::Accepted)).map(|e| e.bound.path.clone())
 }
 
-/// The real path behind a `/proc/self/fd/N/name` alias that a live socket
-/// of this process was bound through (the most recent, should two share
-/// it): what the kernel reports as the name of that listener's accepted
-/// connections and as the peer of its clients.
+/// The real path `fd` was connected to, when the library connected it to a
+/// path longer than `sun_path`.
+pub(crate) fn peer_path_of(fd: RawFd) -> Option<Box<[u8]>> {
+    let id = socket_id(fd)?;
+    let t = table();
+    t.iter().find(|e| e.kind == Kind::Connected && e.socket == id).map(|e| e.bound.path.clone())
+}
+
+/// The real path behind a `/proc/self/fd/N/name` alias, when exactly one
+/// live socket of this process was bound through it (with two, the alias
+/// cannot tell them apart and stays as the kernel reports it).
 pub(crate) fn path_of_alias(alias: &[u8]) -> Option<Box<[u8]>> {
     let t = table();
-    t.iter().rev().find(|e| e.bound.alias.as_deref() == Some(alias) && is_live(e)).map(|e| e.bound.path.clone())
+    let mut found = t.iter().filter(|e| e.kind == Kind::Bound && e.bound.alias.as_deref() == Some(alias) && is_live(e));
+    match (found.next(), found.next()) {
+        (Some(e), None) => Some(e.bound.path.clone()),
+        _ => None,
+    }
 }
 
 /// Whether this process bound `fd` through the library (an entry exists
@@ -151,7 +228,7 @@ pub(crate) fn path_of_alias(alias: &[u8]) -> Option<Box<[u8]>> {
 pub(crate) fn owns_file(fd: RawFd) -> bool {
     let Some(id) = socket_id(fd) else { return false };
     let pid = sys::getpid();
-    table().iter().any(|e| e.fd == fd && e.socket == id && e.pid == pid && !e.removed)
+    table().iter().any(|e| e.kind == Kind::Bound && e.fd == fd && e.socket == id && e.pid == pid && !e.removed)
 }
 
 /// Drops entries whose fd no longer is the recorded socket (closed with a

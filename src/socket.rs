@@ -122,13 +122,20 @@ pub fn accept(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd> {
     if flags & !SOCK_NONBLOCK != 0 {
         return Err(err!(EINVAL, "accept flags {flags:#x}: only 0 or SOCK_NONBLOCK"));
     }
-    sys::accept(fd, flags).map_err(|e| sys_err!(e, "accept on fd {}", fd.as_raw_fd()))
+    let conn = sys::accept(fd, flags).map_err(|e| sys_err!(e, "accept on fd {}", fd.as_raw_fd()))?;
+    registry::record_accepted(fd.as_raw_fd(), conn.as_raw_fd());
+    Ok(conn)
 }
 
 /// Connects `fd` to a pathname of any length.
 pub fn connect(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
     let target = Target::path(path)?;
-    sys::connect(fd, &target.raw).map_err(|e| sys_err!(e, "connect fd {} to {}", fd.as_raw_fd(), Shown(path)))
+    sys::connect(fd, &target.raw).map_err(|e| sys_err!(e, "connect fd {} to {}", fd.as_raw_fd(), Shown(path)))?;
+    if target.dir.is_some() {
+        // The kernel will name the peer by the alias connected through.
+        registry::record_connected(fd.as_raw_fd(), path);
+    }
+    Ok(())
 }
 
 /// Connects `fd` to an abstract name.
@@ -361,6 +368,11 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
 /// shows the `/proc/self/fd/N/name` alias it used.
 pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
     let raw = sys::getpeername(fd).map_err(|e| name_error(fd, e, "getpeername"))?;
+    if raw.path_bytes().starts_with(b"/proc/self/fd/") {
+        if let Some(real) = registry::peer_path_of(fd.as_raw_fd()) {
+            return Ok(Addr::pathname(&real));
+        }
+    }
     Ok(unalias(Addr::from_raw(&raw)))
 }
 

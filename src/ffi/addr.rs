@@ -107,10 +107,14 @@ pub extern "C" fn uds_getsockname(fd: c_int, out: *mut uds_addr) -> c_int {
 /// peer that is not bound, such as a socketpair end or most clients).
 ///
 /// A peer bound to a path longer than `sun_path` is reached through a
-/// `/proc/self/fd/N/<name>` alias, which is what the kernel reports; when
-/// this process bound that peer through the library, the real path is
-/// reported instead (likewise `uds_getsockname` of a connection accepted
-/// from such a listener). A peer in another process shows the alias.
+/// `/proc/self/fd/N/<name>` alias, which is what the kernel reports. The
+/// real path is reported instead when `uds_connect`/`uds_dial` connected
+/// `fd` to that path (the peer may be in any process), and when this
+/// process bound the peer through the library under an alias no other of
+/// its live sockets shares (two long paths with the same final name may
+/// share one: the directory fd N is reused). Otherwise, the alias.
+/// Likewise `uds_getsockname` of a connection `uds_accept` took from a
+/// listener the library bound to a long path reports that path.
 ///
 /// Returns 0, or -1 with errno: `ENOTCONN`, `EBADF`, `ENOTSOCK`,
 /// `EAFNOSUPPORT` (not a Unix-domain socket), `EINVAL`.
