@@ -859,12 +859,16 @@ int uds_listen_fds(int unset_environment);
 
 /**
  * The passed fd that `LISTEN_FDNAMES` names `name` (as
- * sd_listen_fds_with_names(3); fds without names are called "unknown").
+ * sd_listen_fds_with_names(3); fds without names are called "unknown";
+ * of two fds with one name, the first). The variable is read as libsystemd
+ * reads it: names are separated by `:`, empty ones count, and a backslash
+ * takes the next byte as it is (`a\:b` is the one name `a:b`).
  * Works after `uds_listen_fds(1)` unset the variables.
  *
  * Returns the fd, or -1 with errno: `ENOENT` (no fd has that name, or none
- * were passed), `EINVAL` (`name` NULL, malformed variables, or a
- * `LISTEN_FDNAMES` without exactly one name per fd).
+ * were passed), `EINVAL` (`name` NULL, malformed variables, a
+ * `LISTEN_FDNAMES` without exactly one name per fd, or ending in a lone
+ * backslash).
  */
 int uds_listen_fd_by_name(const char *name);
 

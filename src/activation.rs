@@ -62,6 +62,22 @@ fn strtol_number(s: &[u8]) -> std::result::Result<i64, i32> {
     Ok(if negative { -n } else { n })
 }
 
+/// LISTEN_FDNAMES split as libsystemd splits it: on ':', every name kept
+/// (empty ones too), a backslash taking the next byte literally (so `a\:b`
+/// is one name, `a:b`). `None` when it ends in a lone backslash.
+fn split_names(v: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut names = vec![Vec::new()];
+    let mut bytes = v.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'\\' => names.last_mut()?.push(*bytes.next()?),
+            b':' => names.push(Vec::new()),
+            _ => names.last_mut()?.push(b),
+        }
+    }
+    Some(names)
+}
+
 fn read_environment() -> std::result::Result<Passed, (i32, String)> {
     use std::os::unix::ffi::OsStrExt;
     let none = Passed { count: 0, names: Ok(None) };
@@ -86,14 +102,11 @@ fn read_environment() -> std::result::Result<Passed, (i32, String)> {
         sys::set_cloexec(fd).map_err(|e| (e, format!("fd {fd} from LISTEN_FDS={count} is not open")))?;
     }
     let names = match var("LISTEN_FDNAMES") {
-        Some(v) => {
-            let names: Vec<Vec<u8>> = v.as_bytes().split(|&b| b == b':').map(<[u8]>::to_vec).collect();
-            if names.len() == count as usize {
-                Ok(Some(names))
-            } else {
-                Err(format!("LISTEN_FDNAMES has {} names for LISTEN_FDS={count}", names.len()))
-            }
-        }
+        Some(v) => match split_names(v.as_bytes()) {
+            Some(names) if names.len() == count as usize => Ok(Some(names)),
+            Some(names) => Err(format!("LISTEN_FDNAMES has {} names for LISTEN_FDS={count}", names.len())),
+            None => Err("LISTEN_FDNAMES ends in a backslash that escapes nothing".to_string()),
+        },
         None => Ok(None),
     };
     Ok(Passed { count, names })

@@ -1,9 +1,10 @@
 /* uds_listen_fds reads LISTEN_PID and LISTEN_FDS exactly as libsystemd's
-   sd_listen_fds does: every case below is run in a fresh child (the
-   variables are read once per process) with fds 3 and 4 open, and the
-   result compared with the expected one (what libsystemd 252 returns:
-   the count, or -errno) and, where libsystemd.so.0 can be loaded, with
-   what it returns in the same situation. */
+   sd_listen_fds does, and uds_listen_fd_by_name LISTEN_FDNAMES as
+   sd_listen_fds_with_names does: every case below is run in a fresh child
+   (the variables are read once per process) with fds 3 and 4 open, and
+   the result compared with the expected one (what libsystemd 252 returns:
+   the count or fd, or -errno) and, where libsystemd.so.0 can be loaded,
+   with what it returns in the same situation. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <sys/socket.h>
@@ -51,7 +52,82 @@ static const variant cases[] = {
     {"", "1", -EINVAL},
 };
 
+/* LISTEN_FDS, LISTEN_FDNAMES (NULL: unset), the name looked up, and the
+   fd it should give (or -errno). */
+typedef struct {
+    const char *fds, *names, *lookup;
+    int want;
+} named;
+
+static const named named_cases[] = {
+    {"2", "a:b", "b", 4},
+    {"2", "a:a", "a", 3},        /* the first of two */
+    {"1", NULL, "unknown", 3},   /* no names: every fd is "unknown" */
+    {"2", "a::b", "b", -EINVAL}, /* three names for two fds */
+    {"2", ":b", "", 3},          /* empty names count */
+    {"1", "", "", 3},
+    {"1", "a\\:b", "a:b", 3},  /* a backslash takes the next byte as is */
+    {"2", "a\\:b", "b", -EINVAL},
+    {"1", "a\\b", "ab", 3},
+    {"1", "a\\\\b", "a\\b", 3},
+    {"1", "\\x41", "x41", 3},
+    {"1", "a\\", "a", -EINVAL}, /* a lone backslash at the end */
+    {"1", "a b=c", "a b=c", 3},
+    {"1", "a", "b", -ENOENT},
+};
+
 typedef int (*listen_fds_fn)(int);
+typedef int (*with_names_fn)(int, char ***);
+static with_names_fn sd_names;
+
+/* The fd libsystemd gives for `lookup`, or -errno. */
+static int sd_fd_by_name(const char *lookup) {
+    char **names = NULL;
+    int n = sd_names(0, &names), i, fd = -ENOENT;
+    if (n < 0)
+        return n;
+    for (i = 0; i < n; i++) {
+        if (fd == -ENOENT && strcmp(names[i], lookup) == 0)
+            fd = 3 + i;
+        free(names[i]);
+    }
+    free(names);
+    return fd;
+}
+
+/* Runs the lookup of case c in a fresh child, by the library (sd 0) or
+   libsystemd (sd 1): the fd or -errno, -1000000 if the child failed. */
+static int name_in_child(const named *c, int sd) {
+    int p[2], r = -1000000;
+    pid_t child;
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return r;
+    child = fork();
+    if (child == 0) {
+        char pid[32];
+        snprintf(pid, sizeof pid, "%d", (int)getpid());
+        setenv("LISTEN_PID", pid, 1);
+        setenv("LISTEN_FDS", c->fds, 1);
+        if (c->names)
+            setenv("LISTEN_FDNAMES", c->names, 1);
+        else
+            unsetenv("LISTEN_FDNAMES");
+        if (sd) {
+            r = sd_fd_by_name(c->lookup);
+        } else {
+            r = uds_listen_fd_by_name(c->lookup);
+            if (r < 0)
+                r = -errno;
+        }
+        _exit(write(p[1], &r, sizeof r) == sizeof r ? 0 : 1);
+    }
+    close(p[1]);
+    if (read(p[0], &r, sizeof r) != sizeof r)
+        r = -1000000;
+    close(p[0]);
+    waitpid(child, NULL, 0);
+    return r;
+}
 
 /* Runs f in a child whose environment is case c; returns its result (the
    count or -errno), or -1000000 if the child failed. */
@@ -93,8 +169,10 @@ int main(void) {
     int sv[2], compared = 0;
     size_t i;
 
-    if (libsystemd)
+    if (libsystemd) {
         *(void **)&sd = dlsym(libsystemd, "sd_listen_fds");
+        *(void **)&sd_names = dlsym(libsystemd, "sd_listen_fds_with_names");
+    }
     /* fds 3 and 4 open, 5 not. */
     CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
     CHECK(dup2(sv[0], 3) == 3 && dup2(sv[1], 4) == 4);
@@ -118,9 +196,23 @@ int main(void) {
             compared++;
         }
     }
+    for (i = 0; i < sizeof named_cases / sizeof named_cases[0]; i++) {
+        const named *c = &named_cases[i];
+        int got = name_in_child(c, 0);
+        CHECK(got == c->want);
+        if (got != c->want)
+            fprintf(stderr, "LISTEN_FDNAMES=\"%s\" lookup \"%s\": got %d, want %d\n", c->names ? c->names : "(unset)", c->lookup, got, c->want);
+        if (sd_names) {
+            int theirs = name_in_child(c, 1);
+            CHECK(got == theirs);
+            if (got != theirs)
+                fprintf(stderr, "LISTEN_FDNAMES=\"%s\" lookup \"%s\": got %d, sd_listen_fds_with_names %d\n", c->names ? c->names : "(unset)", c->lookup, got, theirs);
+            compared++;
+        }
+    }
     if (!sd)
         printf("libsystemd.so.0 not found, compared with the expected results only; ");
     else
-        printf("%d cases also compared with libsystemd's sd_listen_fds; ", compared);
+        printf("%d cases also compared with libsystemd (sd_listen_fds, sd_listen_fds_with_names); ", compared);
     DONE();
 }

@@ -36,12 +36,16 @@ pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
 }
 
 /// The passed fd that `LISTEN_FDNAMES` names `name` (as
-/// sd_listen_fds_with_names(3); fds without names are called "unknown").
+/// sd_listen_fds_with_names(3); fds without names are called "unknown";
+/// of two fds with one name, the first). The variable is read as libsystemd
+/// reads it: names are separated by `:`, empty ones count, and a backslash
+/// takes the next byte as it is (`a\:b` is the one name `a:b`).
 /// Works after `uds_listen_fds(1)` unset the variables.
 ///
 /// Returns the fd, or -1 with errno: `ENOENT` (no fd has that name, or none
-/// were passed), `EINVAL` (`name` NULL, malformed variables, or a
-/// `LISTEN_FDNAMES` without exactly one name per fd).
+/// were passed), `EINVAL` (`name` NULL, malformed variables, a
+/// `LISTEN_FDNAMES` without exactly one name per fd, or ending in a lone
+/// backslash).
 #[no_mangle]
 pub extern "C" fn uds_listen_fd_by_name(name: *const c_char) -> c_int {
     ffi_boundary!("uds_listen_fd_by_name", { activation::listen_fd_by_name(str_arg(name, "name")?) })
