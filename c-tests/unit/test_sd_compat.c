@@ -95,48 +95,17 @@ static int sd_fd_by_name(const char *lookup) {
     return fd;
 }
 
-/* Runs the lookup of case c in a fresh child, by the library (sd 0) or
-   libsystemd (sd 1): the fd or -errno, -1000000 if the child failed. */
-static int name_in_child(const named *c, int sd) {
-    int p[2], r = -1000000;
-    pid_t child;
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return r;
-    child = fork();
-    if (child == 0) {
-        char pid[32];
-        snprintf(pid, sizeof pid, "%d", (int)getpid());
-        setenv("LISTEN_PID", pid, 1);
-        setenv("LISTEN_FDS", c->fds, 1);
-        if (c->names)
-            setenv("LISTEN_FDNAMES", c->names, 1);
-        else
-            unsetenv("LISTEN_FDNAMES");
-        if (sd) {
-            r = sd_fd_by_name(c->lookup);
-        } else {
-            r = uds_listen_fd_by_name(c->lookup);
-            if (r < 0)
-                r = -errno;
-        }
-        _exit(write(p[1], &r, sizeof r) == sizeof r ? 0 : 1);
-    }
-    close(p[1]);
-    if (read(p[0], &r, sizeof r) != sizeof r)
-        r = -1000000;
-    close(p[0]);
-    waitpid(child, NULL, 0);
-    return r;
-}
-
-/* Runs f in a child whose environment is case c; returns its result (the
-   count or -errno), or -1000000 if the child failed. */
-static int in_child(const variant *c, listen_fds_fn f) {
+/* Runs body(arg) in a fresh child with LISTEN_PID set from pid_format
+   (printf of the child's pid) and LISTEN_FDS, LISTEN_FDNAMES (NULL:
+   unset) as given; returns what body returned (a count or fd, or -errno),
+   or -1000000 if the child failed. The pipe stays clear of fd 5, which
+   must stay closed. */
+static int in_child(const char *pid_format, const char *fds, const char *names, int (*body)(const void *),
+                    const void *arg) {
     int p[2], r = -1000000, i;
     pid_t child;
     if (pipe(p) != 0)
         return r;
-    /* Out of the way of fd 5, which must stay closed. */
     for (i = 0; i < 2; i++) {
         int high = fcntl(p[i], F_DUPFD_CLOEXEC, 20);
         close(p[i]);
@@ -145,14 +114,15 @@ static int in_child(const variant *c, listen_fds_fn f) {
     child = fork();
     if (child == 0) {
         char pid[64];
-        snprintf(pid, sizeof pid, c->pid, (int)getpid());
+        snprintf(pid, sizeof pid, pid_format, (int)getpid());
         setenv("LISTEN_PID", pid, 1);
-        setenv("LISTEN_FDS", c->fds, 1);
-        unsetenv("LISTEN_FDNAMES");
+        setenv("LISTEN_FDS", fds, 1);
+        if (names)
+            setenv("LISTEN_FDNAMES", names, 1);
+        else
+            unsetenv("LISTEN_FDNAMES");
         errno = 0;
-        r = f(0);
-        if (r < 0)
-            r = f == uds_listen_fds ? -errno : r;
+        r = body(arg);
         _exit(write(p[1], &r, sizeof r) == sizeof r ? 0 : 1);
     }
     close(p[1]);
@@ -163,14 +133,34 @@ static int in_child(const variant *c, listen_fds_fn f) {
     return r;
 }
 
+static int uds_count(const void *unused) {
+    int r = uds_listen_fds(0);
+    (void)unused;
+    return r < 0 ? -errno : r;
+}
+
+static listen_fds_fn sd_count_fn;
+static int sd_count(const void *unused) {
+    (void)unused;
+    return sd_count_fn(0);
+}
+
+static int uds_by_name(const void *lookup) {
+    int r = uds_listen_fd_by_name(lookup);
+    return r < 0 ? -errno : r;
+}
+
+static int sd_by_name(const void *lookup) {
+    return sd_fd_by_name(lookup);
+}
+
 int main(void) {
-    listen_fds_fn sd = NULL;
     void *libsystemd = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
     int sv[2], compared = 0;
     size_t i;
 
     if (libsystemd) {
-        *(void **)&sd = dlsym(libsystemd, "sd_listen_fds");
+        *(void **)&sd_count_fn = dlsym(libsystemd, "sd_listen_fds");
         *(void **)&sd_names = dlsym(libsystemd, "sd_listen_fds_with_names");
     }
     /* fds 3 and 4 open, 5 not. */
@@ -184,12 +174,12 @@ int main(void) {
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const variant *c = &cases[i];
-        int got = in_child(c, uds_listen_fds);
+        int got = in_child(c->pid, c->fds, NULL, uds_count, NULL);
         CHECK(got == c->want);
         if (got != c->want)
             fprintf(stderr, "LISTEN_PID=\"%s\" LISTEN_FDS=\"%s\": got %d, want %d\n", c->pid, c->fds, got, c->want);
-        if (sd) {
-            int theirs = in_child(c, sd);
+        if (sd_count_fn) {
+            int theirs = in_child(c->pid, c->fds, NULL, sd_count, NULL);
             CHECK(got == theirs);
             if (got != theirs)
                 fprintf(stderr, "LISTEN_PID=\"%s\" LISTEN_FDS=\"%s\": got %d, sd_listen_fds %d\n", c->pid, c->fds, got, theirs);
@@ -198,19 +188,19 @@ int main(void) {
     }
     for (i = 0; i < sizeof named_cases / sizeof named_cases[0]; i++) {
         const named *c = &named_cases[i];
-        int got = name_in_child(c, 0);
+        int got = in_child("%d", c->fds, c->names, uds_by_name, c->lookup);
         CHECK(got == c->want);
         if (got != c->want)
             fprintf(stderr, "LISTEN_FDNAMES=\"%s\" lookup \"%s\": got %d, want %d\n", c->names ? c->names : "(unset)", c->lookup, got, c->want);
         if (sd_names) {
-            int theirs = name_in_child(c, 1);
+            int theirs = in_child("%d", c->fds, c->names, sd_by_name, c->lookup);
             CHECK(got == theirs);
             if (got != theirs)
                 fprintf(stderr, "LISTEN_FDNAMES=\"%s\" lookup \"%s\": got %d, sd_listen_fds_with_names %d\n", c->names ? c->names : "(unset)", c->lookup, got, theirs);
             compared++;
         }
     }
-    if (!sd)
+    if (!sd_count_fn)
         printf("libsystemd.so.0 not found, compared with the expected results only; ");
     else
         printf("%d cases also compared with libsystemd (sd_listen_fds, sd_listen_fds_with_names); ", compared);
