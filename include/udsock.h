@@ -803,12 +803,18 @@ ssize_t uds_recvmsg(int sock, struct uds_msg *m, int flags);
  * address. Headers and control data live on the stack (about 23 KiB),
  * never the heap.
  *
- * Returns how many messages were sent, in order: fewer than `n` when the
- * kernel stopped (a full non-blocking socket; an error after the first
- * message, which the next call reports). Returns -1 with errno when the
- * first could not be sent: `EINVAL` (`msgs` NULL with `n > 0`, a message
- * `uds_sendmsg` would refuse), `EAGAIN`, `EINTR`, `EMSGSIZE`, `EBADF`,
- * `EPERM`, `EPIPE`, `ENOTSOCK`.
+ * Every message is checked before any is sent: one that `uds_sendmsg`
+ * would refuse outright (NULL data with a length, more than `UDS_MAX_FDS`
+ * descriptors, a malformed address) fails the whole call with `EINVAL`
+ * and nothing is sent; the error names it (`msgs[i]: ...`).
+ *
+ * Returns how many messages were sent, in order: fewer than `n` when
+ * sending stopped part-way (a full non-blocking socket; an error for a
+ * later message, such as a destination that does not exist, which the
+ * next call reports). Returns -1 with errno when the first could not be
+ * sent: `EINVAL` (`msgs` NULL with `n > 0`, a refused message, above),
+ * `EAGAIN`, `EINTR`, `EMSGSIZE`, `EBADF`, `EPERM`, `EPIPE`, `ENOENT`,
+ * `ENOTSOCK`.
  */
 int uds_send_batch(int sock, const struct uds_msg *msgs, size_t n, int flags);
 

@@ -342,6 +342,19 @@ static void test_batch_to_addresses(void) {
         CHECK(msgs[i].len == strlen(want) && memcmp(bufs[i], want, msgs[i].len) == 0);
         CHECK(from[i].kind == UDS_ADDR_PATHNAME && strcmp(from[i].name, path) == 0);
     }
+    /* A destination that does not exist stops the batch there: the
+       messages before it went, and the next call reports the error. */
+    for (i = 0; i < 3; i++) {
+        snprintf(bufs[i], sizeof bufs[i], "n%d", i);
+        msgs[i].data = bufs[i];
+        msgs[i].len = strlen(bufs[i]);
+        msgs[i].addr = &to[i];
+    }
+    set_addr(&to[2], UDS_ADDR_PATHNAME, "/nonexistent-udsock-dir/s", 25);
+    CHECK(uds_send_batch(snd, msgs, 3, 0) == 2);
+    EXPECT_ERR(uds_send_batch(snd, msgs + 2, 1, 0), ENOENT, "uds_send_batch");
+    CHECK(uds_recv(rcv, bufs[0], sizeof bufs[0], 0) == 2 && uds_recv(rcv, bufs[1], sizeof bufs[1], 0) == 2);
+    CHECK(uds_pending(rcv) == 0);
     close(rcv);
     CHECK(uds_close(snd) == 0);
 }
