@@ -94,22 +94,27 @@ static void queued_then_killed(int type) {
 }
 
 static int dies_unread(void *arg) {
-    int fd = *(int *)arg;
-    (void)heard(fd); /* the parent has sent; die without reading it */
+    int gate = *(int *)arg;
+    /* The parent has sent: die without reading the socket. The signal
+       comes on a pipe of its own, so that reading it cannot consume the
+       descriptor message, nor dying fail the parent's handshake. */
+    (void)heard(gate);
     raise(SIGKILL);
     return 99;
 }
 
 static void receiver_killed(void) {
-    int sv[2], p[2], base = count_fds();
+    int sv[2], p[2], gate[2], base = count_fds();
     struct pollfd pf;
     pid_t pid;
 
-    MUST(uds_socketpair(SOCK_SEQPACKET, sv) == 0 && pipe2(p, O_CLOEXEC) == 0);
-    pid = spawn(dies_unread, &sv[1]);
+    MUST(uds_socketpair(SOCK_SEQPACKET, sv) == 0 && pipe2(p, O_CLOEXEC) == 0 && pipe2(gate, O_CLOEXEC) == 0);
+    pid = spawn(dies_unread, &gate[0]);
     close(sv[1]);
+    close(gate[0]);
     CHECK(uds_send_fd(sv[0], p[1]) == 0);
-    tell(sv[0], 'd');
+    tell(gate[1], 'd');
+    close(gate[1]);
     CHECK(reap(pid) == 128 + SIGKILL);
     close(p[1]);
     close(sv[0]); /* the in-flight copy goes with the socket */
