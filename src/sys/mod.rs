@@ -185,22 +185,21 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> SysResult<usize> 
         .map(|n| n as usize)
 }
 
-/// `recv(fd, buf, MSG_WAITALL)` through `recvmsg`, so that a message cut
-/// short (`MSG_TRUNC`: the socket keeps message boundaries and the message
-/// was longer than `buf`) is an error, `EPROTOTYPE`, rather than silently
-/// shortened.
+/// `recv(fd, buf, MSG_WAITALL)`, but a message cut short (the socket keeps
+/// message boundaries and the message was longer than `buf`) is an error,
+/// `EPROTOTYPE`, rather than silently shortened. `MSG_TRUNC` makes a
+/// datagram or seqpacket socket return the message's real length (Linux
+/// 3.4 and later); a stream ignores it. A plain `recv`, not `recvmsg`,
+/// whose header the kernel would copy in on every call.
 pub fn recv_uncut(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    // SAFETY: an all-zero msghdr is valid (no name, no control data).
-    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    // SAFETY: msg points at one iovec valid for writes of buf.len() bytes.
-    let n = syscall!(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_WAITALL) })?;
-    if msg.msg_flags & libc::MSG_TRUNC != 0 {
+    let flags = libc::MSG_WAITALL | libc::MSG_TRUNC;
+    // SAFETY: buf is valid for writes of buf.len() bytes; with MSG_TRUNC
+    // the kernel still writes at most buf.len() of them.
+    let n = syscall!(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })? as usize;
+    if n > buf.len() {
         return Err(EPROTOTYPE);
     }
-    Ok(n as usize)
+    Ok(n)
 }
 
 pub fn sendto(fd: BorrowedFd<'_>, buf: &[u8], a: &RawAddr) -> SysResult<usize> {
