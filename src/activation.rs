@@ -3,7 +3,9 @@
 //! A service manager (systemd, `systemd-socket-activate`, s6, …) passes
 //! listening sockets as fds 3, 4, … and describes them in `LISTEN_PID`,
 //! `LISTEN_FDS` and `LISTEN_FDNAMES`. The variables are read once, at the
-//! first call, so names stay available after the environment is unset.
+//! first call, so names stay available after the environment is unset;
+//! `LISTEN_PID` is compared with `getpid()` at every call, so a forked child
+//! is told that nothing was passed to it, as `sd_listen_fds` tells it.
 //!
 //! ```
 //! // Not started by a service manager: no sockets.
@@ -11,7 +13,6 @@
 //! ```
 
 use std::ffi::OsString;
-use std::sync::OnceLock;
 
 use crate::error::{err, Result, Shown};
 use crate::sys::{self, EINVAL, ENOENT, ERANGE};
@@ -20,7 +21,9 @@ use crate::sys::{self, EINVAL, ENOENT, ERANGE};
 pub const LISTEN_FDS_START: i32 = 3;
 
 struct Passed {
-    /// How many fds were passed to this process (0 if none, or for another pid).
+    /// The process they were passed to (`LISTEN_PID`), 0 if none.
+    pid: i32,
+    /// How many fds were passed to it.
     count: i32,
     /// Their names, from LISTEN_FDNAMES (`None` without it: each is then
     /// "unknown"), or why LISTEN_FDNAMES cannot be used. As in
@@ -29,7 +32,22 @@ struct Passed {
     names: std::result::Result<Option<Vec<Vec<u8>>>, String>,
 }
 
-static PASSED: OnceLock<std::result::Result<Passed, (i32, String)>> = OnceLock::new();
+/// What the first call read, or why it cannot be used.
+/// A failure carries the pid it concerns (0 when `LISTEN_PID` itself is
+/// bad), so that a forked child is not told its parent's failure.
+type Reading = std::result::Result<Passed, Failed>;
+
+struct Failed {
+    pid: i32,
+    errno: i32,
+    text: String,
+}
+
+/// The first call's reading, published once. Threads that race to make
+/// the first call each read the environment and the first to finish
+/// publishes: nobody waits for anybody, so a fork in the middle of a read
+/// leaves the child nothing to wait for.
+static PASSED: sys::PublishOnce<Reading> = sys::PublishOnce::new();
 
 fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name)
@@ -78,28 +96,29 @@ fn split_names(v: &[u8]) -> Option<Vec<Vec<u8>>> {
     Some(names)
 }
 
-fn read_environment() -> std::result::Result<Passed, (i32, String)> {
+fn read_environment() -> Reading {
     use std::os::unix::ffi::OsStrExt;
-    let none = Passed { count: 0, names: Ok(None) };
+    let none = Passed { pid: 0, count: 0, names: Ok(None) };
     let Some(pid) = var("LISTEN_PID") else { return Ok(none) };
     // As parse_pid: a pid is 1 ..= the largest pid_t, else ERANGE.
     let pid = strtol_number(pid.as_bytes())
         .and_then(|p| i32::try_from(p).ok().filter(|&p| p > 0).ok_or(ERANGE))
-        .map_err(|e| (e, format!("LISTEN_PID={} is not a pid", Shown(pid.as_bytes()))))?;
+        .map_err(|errno| Failed { pid: 0, errno, text: format!("LISTEN_PID={} is not a pid", Shown(pid.as_bytes())) })?;
     if pid != sys::getpid() {
         return Ok(none);
     }
+    let none = Passed { pid, ..none };
     let Some(fds) = var("LISTEN_FDS") else { return Ok(none) };
     // As sd_listen_fds: an int (ERANGE beyond), and 1 or more: a service
     // manager that passes nothing does not set the variable.
     let count = strtol_number(fds.as_bytes())
         .and_then(|n| i32::try_from(n).map_err(|_| ERANGE))
         .and_then(|n| if n > 0 && n <= i32::MAX - LISTEN_FDS_START { Ok(n) } else { Err(EINVAL) })
-        .map_err(|e| (e, format!("LISTEN_FDS={} is not a count of 1 or more", Shown(fds.as_bytes()))))?;
+        .map_err(|errno| Failed { pid, errno, text: format!("LISTEN_FDS={} is not a count of 1 or more", Shown(fds.as_bytes())) })?;
     // Before anything is sized by the count: it stops at the first fd that
     // is not open, so a huge LISTEN_FDS costs no more than the open fds.
     for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
-        sys::set_cloexec(fd).map_err(|e| (e, format!("fd {fd} from LISTEN_FDS={count} is not open")))?;
+        sys::set_cloexec(fd).map_err(|errno| Failed { pid, errno, text: format!("fd {fd} from LISTEN_FDS={count} is not open") })?;
     }
     let names = match var("LISTEN_FDNAMES") {
         Some(v) => match split_names(v.as_bytes()) {
@@ -109,14 +128,18 @@ fn read_environment() -> std::result::Result<Passed, (i32, String)> {
         },
         None => Ok(None),
     };
-    Ok(Passed { count, names })
+    Ok(Passed { pid, count, names })
 }
 
-fn passed() -> Result<&'static Passed> {
-    PASSED
-        .get_or_init(read_environment)
-        .as_ref()
-        .map_err(|(errno, text)| err!(*errno, "{text}"))
+/// What was passed to this process: nothing when `LISTEN_PID` named
+/// another one (this process is a child forked after the first call).
+fn passed() -> Result<Option<&'static Passed>> {
+    let me = sys::getpid();
+    match PASSED.get_or_publish(read_environment) {
+        Ok(p) => Ok((p.count > 0 && p.pid == me).then_some(p)),
+        Err(f) if f.pid == 0 || f.pid == me => Err(err!(f.errno, "{}", f.text)),
+        Err(_) => Ok(None),
+    }
 }
 
 fn unset() {
@@ -130,7 +153,7 @@ fn unset() {
 /// `unset_environment`, removes the three variables (as sd_listen_fds does,
 /// whether or not they were valid).
 pub fn listen_fds(unset_environment: bool) -> Result<i32> {
-    let r = passed().map(|p| p.count);
+    let r = passed().map(|p| p.map_or(0, |p| p.count));
     if unset_environment {
         unset();
     }
@@ -139,7 +162,9 @@ pub fn listen_fds(unset_environment: bool) -> Result<i32> {
 
 /// The fd passed under `name` (LISTEN_FDNAMES); `ENOENT` if none is.
 pub fn listen_fd_by_name(name: &[u8]) -> Result<i32> {
-    let p = passed()?;
+    let Some(p) = passed()? else {
+        return Err(err!(ENOENT, "no fd named {} was passed (none were passed to this process)", Shown(name)));
+    };
     let found = match p.names.as_ref().map_err(|text| err!(EINVAL, "{text}"))? {
         Some(names) => names.iter().position(|n| n == name),
         None => (name == b"unknown" && p.count > 0).then_some(0),

@@ -281,13 +281,15 @@ pub(crate) fn split(path: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// A kernel address for a pathname of any length. When the path is longer
-/// than `sun_path`, `dir` holds the `O_PATH` parent directory that the
-/// address (`/proc/self/fd/N/name`) refers to: keep it until the call is made.
+/// A kernel address for a pathname of any length, to connect or send to.
+/// When the path is longer than `sun_path`, `held` keeps open what the
+/// address refers to: the `O_PATH` parent directory (`/proc/self/fd/N/name`),
+/// or, for a final component too long to fit behind that prefix, the
+/// `O_PATH` socket file itself (`/proc/self/fd/N`). Keep it until the call
+/// is made.
 pub(crate) struct Target {
     pub raw: RawAddr,
-    #[allow(dead_code)] // held, not read: `raw` names /proc/self/fd/<dir>/
-    pub dir: Option<OwnedFd>,
+    pub held: Option<OwnedFd>,
 }
 
 impl Target {
@@ -295,11 +297,20 @@ impl Target {
     pub fn path(path: &[u8]) -> Result<Target> {
         check_path(path)?;
         if path.len() <= MAX_DIRECT_PATH {
-            return Ok(Target { raw: RawAddr::fill(b"", path, 1), dir: None });
+            return Ok(Target { raw: RawAddr::fill(b"", path, 1), held: None });
         }
         let (parent, name) = split(path);
         if name.is_empty() {
             return Err(err!(EINVAL, "path {} ends in '/': a socket needs a file name", Shown(path)));
+        }
+        if name.len() > MAX_DIRECT_PATH {
+            return Err(err!(
+                ENAMETOOLONG,
+                "path is {} bytes and its final component {} is {} bytes; a socket's name is at most {MAX_DIRECT_PATH}",
+                path.len(),
+                Shown(name),
+                name.len()
+            ));
         }
         if !sys::proc_fd_available() {
             return Err(err!(
@@ -308,9 +319,20 @@ impl Target {
                 path.len()
             ));
         }
-        let dir = open_parent(parent)?;
-        let raw = alias(dir.as_raw_fd(), name, path.len())?;
-        Ok(Target { raw, dir: Some(dir) })
+        let dir = open_parent(path, parent)?;
+        if let Some(raw) = alias(dir.as_raw_fd(), name) {
+            return Ok(Target { raw, held: Some(dir) });
+        }
+        // The socket file itself, opened by its name in the directory.
+        let mut c = [0u8; MAX_DIRECT_PATH + 1];
+        c[..name.len()].copy_from_slice(name);
+        let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).expect("checked: no interior NUL");
+        let file = sys::open_socket_file(dir.as_raw_fd(), cname).map_err(|e| sys_err!(e, "open {}", Shown(path)))?;
+        let mut buf = [0u8; 32];
+        let mut w = FormatSink::new(&mut buf);
+        w.put_proc_fd(file.as_raw_fd());
+        let n = w.needed;
+        Ok(Target { raw: RawAddr::fill(b"", &buf[..n], 1), held: Some(file) })
     }
 
     /// An abstract name of 1..=107 bytes.
@@ -325,7 +347,7 @@ impl Target {
                 name.len()
             ));
         }
-        Ok(Target { raw: RawAddr::fill(b"\0", name, 0), dir: None })
+        Ok(Target { raw: RawAddr::fill(b"\0", name, 0), held: None })
     }
 
     /// A `"/path"` or `"@name"` string.
@@ -337,29 +359,20 @@ impl Target {
     }
 }
 
-/// Opens a directory with `O_PATH`.
-pub(crate) fn open_parent(parent: &[u8]) -> Result<OwnedFd> {
+/// Opens `path`'s parent directory `parent` with `O_PATH`.
+pub(crate) fn open_parent(path: &[u8], parent: &[u8]) -> Result<OwnedFd> {
     let c = StackCStr::new(parent);
-    sys::open_dir(c.as_cstr()).map_err(|e| sys_err!(e, "open directory {}", Shown(parent)))
+    sys::open_dir(c.as_cstr()).map_err(|e| sys_err!(e, "open the directory of {}", Shown(path)))
 }
 
 /// `/proc/self/fd/<dir>/<name>` as a kernel address, if it fits.
-pub(crate) fn alias(dir: RawFd, name: &[u8], path_len: usize) -> Result<RawAddr> {
+pub(crate) fn alias(dir: RawFd, name: &[u8]) -> Option<RawAddr> {
     let mut prefix = [0u8; 32];
     let mut w = FormatSink::new(&mut prefix);
     w.put_proc_fd(dir);
     w.put(b"/");
     let plen = w.needed;
-    let room = MAX_DIRECT_PATH - plen;
-    if name.len() > room {
-        return Err(err!(
-            ENAMETOOLONG,
-            "path is {path_len} bytes and its final component {} is {} bytes; at most {room} fit behind /proc/self/fd/N/",
-            Shown(name),
-            name.len()
-        ));
-    }
-    Ok(RawAddr::fill(&prefix[..plen], name, 1))
+    (plen + name.len() <= MAX_DIRECT_PATH).then(|| RawAddr::fill(&prefix[..plen], name, 1))
 }
 
 #[cfg(test)]

@@ -320,7 +320,7 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
             if !batch.push_send(data, m.fds, m.cred.map(Cred::to_kernel), to) {
                 break;
             }
-            dirs[chunk] = target.and_then(|t| t.dir);
+            dirs[chunk] = target.and_then(|t| t.held);
         }
         let pushed = batch.len();
         if pushed == 0 {

@@ -1,21 +1,36 @@
-//! Where a pathname socket lives, as a directory handle and a name in it.
+//! The life of a pathname socket's file: resolved once, bound, settled
+//! (identified, its mode set), locked, judged stale and replaced, removed.
 //!
-//! Everything the library does to socket *files* (identify, chmod, lock,
-//! remove) goes through the parent directory's `O_PATH` fd and `*at` calls:
-//! the directory cannot be swapped under us, and a name is checked against
-//! the inode we expect before anything is removed.
+//! Everything the library does to socket *files* goes through the parent
+//! directory's `O_PATH` handle, opened once per call: the directory cannot
+//! be swapped under us, and a name is checked against the inode we expect
+//! before anything is removed. The record of a bound socket keeps the
+//! directory's absolute path, so a relative path still leads to the file
+//! after the working directory changed; a file whose directory was moved
+//! is no longer where it was bound, and is left alone.
+//!
+//! A socket file is stale when no socket is bound to its inode. That is
+//! asked of the kernel exactly, not guessed from timing: a datagram socket
+//! connecting to the inode is refused (`ECONNREFUSED`) only when no socket,
+//! in any network namespace, is bound to it; a socket of another type
+//! bound there answers `EPROTOTYPE` (listening yet or not), and a datagram
+//! socket accepts. See SECURITY.md.
 
 use std::ffi::CStr;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::addr::{check_path, open_parent, split, FormatSink, Sink};
+use crate::addr::{alias, check_path, open_parent, split, FormatSink, Sink, MAX_DIRECT_PATH};
 use crate::error::{err, sys_err, Error, Result, Shown};
-use crate::registry::{id_of, Id, Lock};
-use crate::sys::{self, EADDRINUSE, EEXIST, EINVAL, ENOENT, ENOSYS, ENOTSOCK};
+use crate::registry::{self, id_of, BoundFile, Id, Lock, Stale};
+use crate::sys::{self, RawAddr, EADDRINUSE, ECONNREFUSED, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSOCK};
 
 /// Room for a final component plus a suffix (NAME_MAX is 255).
 const NAME_CAP: usize = 320;
+
+/// The longest final component a socket can be bound to: the kernel's
+/// limit for a name relative to a directory (`sun_path` less its NUL).
+pub(crate) const MAX_NAME: usize = sys::SUN_PATH_LEN - 1;
 
 /// A file name and NUL, on the stack.
 pub(crate) struct Name {
@@ -31,10 +46,14 @@ impl Name {
             w.put(p);
         }
         if w.needed >= NAME_CAP {
-            return Err(err!(sys::ENAMETOOLONG, "file name {} is too long", Shown(parts[0])));
+            return Err(err!(ENAMETOOLONG, "file name {} is too long", Shown(parts[0])));
         }
         n.len = w.needed;
         Ok(n)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     pub fn as_cstr(&self) -> &CStr {
@@ -49,6 +68,15 @@ pub(crate) struct Place<'p> {
     pub name: Name,
 }
 
+/// How a socket is bound to a place.
+#[derive(Clone, Copy)]
+pub(crate) struct BindOptions {
+    /// Permission bits to give the file exactly (`uds_listener`'s mode).
+    pub mode: Option<u32>,
+    /// Take `<path>.lock` and replace a stale socket file.
+    pub replace_stale: bool,
+}
+
 impl<'p> Place<'p> {
     pub fn new(path: &'p [u8]) -> Result<Place<'p>> {
         check_path(path)?;
@@ -56,7 +84,23 @@ impl<'p> Place<'p> {
         if name.is_empty() {
             return Err(err!(EINVAL, "path {} ends in '/': a socket needs a file name", Shown(path)));
         }
-        Ok(Place { path, dir: open_parent(parent)?, name: Name::new(&[name])? })
+        Ok(Place { path, dir: open_parent(path, parent)?, name: Name::new(&[name])? })
+    }
+
+    /// The place of a file the library bound, in its recorded directory.
+    fn of(file: &'p BoundFile) -> Result<Place<'p>> {
+        let path = &file.path[..];
+        Ok(Place { path, dir: open_parent(path, &file.dir)?, name: Name::new(&[split(path).1])? })
+    }
+
+    /// The directory's absolute path, for the record; the path's own
+    /// parent where it cannot be had (no /proc).
+    fn dir_path(&self) -> Box<[u8]> {
+        let mut buf = [0u8; sys::PATH_MAX];
+        match sys::fd_path(self.dir.as_fd(), &mut buf) {
+            Ok(n) => buf[..n].into(),
+            Err(_) => split(self.path).0.into(),
+        }
     }
 
     fn dirfd(&self) -> i32 {
@@ -77,6 +121,42 @@ impl<'p> Place<'p> {
         Ok((inode, st))
     }
 
+    /// Binds `fd` here. A path that fits in `sun_path` is bound as it is; a
+    /// longer one through `/proc/self/fd/<dir>/name`, or, when the final
+    /// component does not fit behind that prefix, by the bare name from a
+    /// thread whose working directory is `dir` (the process's stays).
+    /// Returns the name the kernel will report when it is not the path.
+    fn bind_here(&self, fd: BorrowedFd<'_>) -> Result<Option<Box<[u8]>>> {
+        let failed = |e| sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(self.path));
+        if self.path.len() <= MAX_DIRECT_PATH {
+            sys::bind(fd, &RawAddr::fill(b"", self.path, 1)).map_err(failed)?;
+            return Ok(None);
+        }
+        let name = self.name.bytes();
+        if name.len() > MAX_NAME {
+            return Err(err!(
+                ENAMETOOLONG,
+                "path {} has a final component of {} bytes; a socket's name is at most {MAX_NAME}",
+                Shown(self.path),
+                name.len()
+            ));
+        }
+        if !sys::proc_fd_available() {
+            return Err(err!(
+                ENAMETOOLONG,
+                "path is {} bytes and /proc is not mounted; the limit without it is {MAX_DIRECT_PATH}",
+                self.path.len()
+            ));
+        }
+        if let Some(raw) = alias(self.dirfd(), name) {
+            sys::bind(fd, &raw).map_err(failed)?;
+            return Ok(Some(raw.path_bytes().split(|&b| b == 0).next().unwrap_or_default().into()));
+        }
+        let raw = RawAddr::fill(b"", name, 1);
+        sys::in_directory(self.dir.as_fd(), || sys::bind(fd, &raw)).map_err(failed)?;
+        Ok(Some(name.into()))
+    }
+
     /// The identity of the socket file at the name, after the caller's bind
     /// of a socket of type `ty` (not yet listening).
     /// With `mode`, also sets its permission bits exactly (through an
@@ -86,7 +166,7 @@ impl<'p> Place<'p> {
     /// A socket file that cannot be ours (it accepts a connection, or is of
     /// another type) was swapped in after the bind: `EADDRINUSE`, and it is
     /// neither chmod'ed nor recorded, so it is never removed later.
-    pub fn settle(&self, mode: Option<u32>, ty: i32) -> Result<Id> {
+    fn settle(&self, mode: Option<u32>, ty: i32) -> Result<Id> {
         let inode = sys::open_inode(self.dirfd(), self.name.as_cstr())
             .map_err(|e| sys_err!(e, "open bound socket file {}", Shown(self.path)))?;
         let st = sys::fstat(inode.as_raw_fd()).map_err(|e| sys_err!(e, "fstat {}", Shown(self.path)))?;
@@ -122,40 +202,71 @@ impl<'p> Place<'p> {
         }
     }
 
+    fn lock_name(&self) -> Result<Name> {
+        Name::new(&[self.name.bytes(), b".lock"])
+    }
+
     /// Takes `<path>.lock` (created if needed) with a non-blocking `flock`.
-    /// Someone else holding it means a live listener owns the path.
-    pub fn lock(&self) -> Result<Lock> {
-        let lock_name = Name::new(&[&self.name.buf[..self.name.len], b".lock"])?;
+    /// Someone else holding it means a live listener owns the path; a
+    /// listener of this process that is gone (closed with a plain close(2))
+    /// hands its lock over. A lock still held for a socket file that no
+    /// socket is bound to any more belongs to a listener that is gone (its
+    /// copy of the lock lingering in a process it forked, or that forked
+    /// it): the path is then taken without the lock (`None`); that the file
+    /// is stale is what makes replacing it safe, and it is checked again
+    /// right before the file is removed.
+    fn lock(&self) -> Result<Option<Lock>> {
+        let lock_name = self.lock_name()?;
         // A lock file removed by its owner between our open and flock would
         // leave us holding a lock nobody else sees: check it is still linked.
         for _ in 0..8 {
             let fd = sys::open_lock(self.dirfd(), lock_name.as_cstr())
                 .map_err(|e| sys_err!(e, "open lock file {}.lock", Shown(self.path)))?;
-            if !sys::try_lock(fd.as_fd()).map_err(|e| sys_err!(e, "flock {}.lock", Shown(self.path)))? {
+            let held = sys::fstat(fd.as_raw_fd()).map_err(|e| sys_err!(e, "fstat lock file"))?;
+            let lock = if sys::try_lock(fd.as_fd()).map_err(|e| sys_err!(e, "flock {}.lock", Shown(self.path)))? {
+                Lock { fd, id: id_of(&held) }
+            } else if let Some(lock) = registry::take_stale_lock(id_of(&held)) {
+                lock
+            } else if matches!(self.judge(), Ok(Some(_))) {
+                return Ok(None);
+            } else {
                 return Err(err!(
                     EADDRINUSE,
                     "{} is in use: another listener holds {}.lock",
                     Shown(self.path),
                     Shown(self.path)
                 ));
-            }
-            let held = sys::fstat(fd.as_raw_fd()).map_err(|e| sys_err!(e, "fstat lock file"))?;
+            };
             match sys::lstat_at(self.dirfd(), lock_name.as_cstr()) {
-                Ok(now) if id_of(&now) == id_of(&held) => return Ok(Lock { fd, id: id_of(&held) }),
+                Ok(now) if id_of(&now) == lock.id => return Ok(Some(lock)),
                 _ => continue,
             }
         }
         Err(err!(EADDRINUSE, "lock file {}.lock keeps being replaced", Shown(self.path)))
     }
 
-    /// Removes `<name>.lock` if it is still the file `lock` holds.
-    pub fn release(&self, lock: Lock) {
-        if let Ok(lock_name) = Name::new(&[&self.name.buf[..self.name.len], b".lock"]) {
+    /// Removes `<name>.lock` if it is still the file `lock` holds, then
+    /// lets go of the lock.
+    fn release(&self, lock: Lock) {
+        if let Ok(lock_name) = self.lock_name() {
             if matches!(sys::lstat_at(self.dirfd(), lock_name.as_cstr()), Ok(st) if id_of(&st) == lock.id) {
                 let _ = sys::unlink_at(self.dirfd(), lock_name.as_cstr());
             }
         }
         drop(lock);
+    }
+
+    /// Lets go of the lock of a listener that is gone, then removes
+    /// `<name>.lock` if nobody holds it any more (a copy of the listener
+    /// inherited across fork, or a lock handed over, still does).
+    fn release_if_unheld(&self, lock: Lock) {
+        let id = lock.id;
+        drop(lock);
+        let Ok(lock_name) = self.lock_name() else { return };
+        let Ok(fd) = sys::open_existing_lock(self.dirfd(), lock_name.as_cstr()) else { return };
+        if matches!(sys::fstat(fd.as_raw_fd()), Ok(st) if id_of(&st) == id) && sys::try_lock(fd.as_fd()) == Ok(true) {
+            self.release(Lock { fd, id });
+        }
     }
 
     /// Removes the socket file at the name, but only if it is a socket and,
@@ -213,6 +324,151 @@ impl<'p> Place<'p> {
             }
         }
     }
+
+    /// Decides whether the socket file at the name is stale: no socket is
+    /// bound to its inode. Returns an `O_PATH` handle on the stale file
+    /// (keep it until the file is removed, so that its inode number cannot
+    /// be reused meanwhile) and its identity, or `None` when the file
+    /// vanished (bind can simply be retried).
+    fn judge(&self) -> Result<Option<(OwnedFd, Id)>> {
+        let path = self.path;
+        let (inode, st) = match self.open_file() {
+            Ok(file) => file,
+            Err(ENOENT) => return Ok(None),
+            Err(e) => return Err(sys_err!(e, "open {}", Shown(path))),
+        };
+        if !sys::is_socket(&st) {
+            return Err(occupied(path, &st));
+        }
+        // Liveness is asked of the very inode whose identity is taken: asked
+        // by name, a live socket swapped in between the two would be taken
+        // for the stale one and removed. Without /proc, by name: the best
+        // that can be done.
+        let asked = if sys::proc_fd_available() {
+            connect_inode(&inode, sys::SOCK_DGRAM)
+        } else if path.len() <= MAX_DIRECT_PATH {
+            let prober = sys::socket(sys::SOCK_DGRAM | sys::SOCK_NONBLOCK).map_err(|e| sys_err!(e, "probe socket"))?;
+            sys::connect(prober.as_fd(), &RawAddr::fill(b"", path, 1))
+        } else {
+            Err(ENAMETOOLONG)
+        };
+        match asked {
+            Err(ECONNREFUSED) => Ok(Some((inode, id_of(&st)))),
+            Err(ENOENT) => Ok(None),
+            // Bound (EPROTOTYPE: another type; accepted or EPERM: a datagram
+            // socket), or nothing can be told (permissions, an LSM): live.
+            _ => Err(occupied(path, &st)),
+        }
+    }
+
+    /// Binds `fd` here (replacing a stale socket file if `replace`: the
+    /// caller holds the lock), sets the file's mode, and returns its
+    /// identity and the name the kernel reports for it.
+    fn bind_and_settle(&self, fd: BorrowedFd<'_>, mode: Option<u32>, replace: bool) -> Result<(Id, Option<Box<[u8]>>)> {
+        let alias = match self.bind_here(fd) {
+            Err(e) if e.errno() == EADDRINUSE && replace => {
+                if let Some((_held, stale)) = self.judge()? {
+                    self.remove_socket(Some(stale)).map_err(|e| self.changed(e))?;
+                }
+                self.bind_here(fd)?
+            }
+            bound => bound?,
+        };
+        let ty = sys::socket_type(fd).map_err(|e| sys_err!(e, "SO_TYPE of fd {}", fd.as_raw_fd()))?;
+        let file = self.settle(mode, ty).map_err(|e| {
+            // Remove the file only if it is ours: not when the path was
+            // swapped for something else (EEXIST, EADDRINUSE) after the bind.
+            if e.errno() != EEXIST && e.errno() != EADDRINUSE {
+                let _ = self.remove_socket(None);
+            }
+            e
+        })?;
+        Ok((file, alias))
+    }
+
+    /// The error for a stale socket that could not be removed because the
+    /// path changed after it was judged (someone swapped in another file,
+    /// symlink or socket): what is there now, as the contract names it
+    /// (`EADDRINUSE` for a socket, `EEXIST` for anything else), never the
+    /// removal's own `ENOENT`/`ENOTSOCK`.
+    fn changed(&self, e: Error) -> Error {
+        if e.errno() != ENOENT && e.errno() != ENOTSOCK {
+            return e;
+        }
+        match self.lstat() {
+            Ok(st) => occupied(self.path, &st),
+            Err(_) => err!(EADDRINUSE, "{} changed while its stale socket was being removed", Shown(self.path)),
+        }
+    }
+}
+
+/// Binds `fd` to `path` (any length), with `uds_listener`'s options, and
+/// records the socket file it created. On failure nothing is left behind
+/// that this call created (file, lock file) and nothing is recorded.
+pub(crate) fn bind(fd: BorrowedFd<'_>, path: &[u8], opts: BindOptions) -> Result<()> {
+    let place = Place::new(path)?;
+    let socket = registry::socket_id(fd.as_raw_fd())
+        .ok_or_else(|| err!(sys::EBADF, "fd {} is not open", fd.as_raw_fd()))?;
+    if let Some(m) = opts.mode {
+        sys::fchmod(fd, m).map_err(|e| sys_err!(e, "fchmod 0{m:o} of the unbound socket"))?;
+    }
+    let lock = if opts.replace_stale { place.lock()? } else { None };
+    match place.bind_and_settle(fd, opts.mode, opts.replace_stale) {
+        Ok((file, alias)) => {
+            let bound = BoundFile { path: path.into(), alias, dir: place.dir_path(), file, lock };
+            for stale in registry::record_bound(fd.as_raw_fd(), socket, bound) {
+                release(stale);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            // A failed bind leaves no lock file behind either.
+            if let Some(lock) = lock {
+                place.release(lock);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Removes the socket file `fd` bound through this library, only if the
+/// path still names that very file, and releases its lock file.
+pub(crate) fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
+    let Some(mut file) = registry::take_file(fd.as_raw_fd()) else {
+        // Say why: not open, not a socket, or not one the library bound.
+        sys::socket_type(fd).map_err(|e| sys_err!(e, "fd {}", fd.as_raw_fd()))?;
+        if let Some(path) = registry::path_of(fd.as_raw_fd()) {
+            return Err(err!(EINVAL, "fd {}: its socket file {} was already unlinked", fd.as_raw_fd(), Shown(&path)));
+        }
+        return Err(err!(EINVAL, "fd {} was not bound to a pathname by libudsock", fd.as_raw_fd()));
+    };
+    let lock = file.lock.take();
+    let place = Place::of(&file)?;
+    let removed = place.remove_socket(Some(file.file));
+    if let Some(lock) = lock {
+        place.release(lock);
+    }
+    removed
+}
+
+/// Releases what a stale record held: its lock, and `<path>.lock` if
+/// nobody holds it any more (and the directory is still where it was).
+/// Its socket file stays, as a plain close(2) leaves any socket's file (a dup or a forked copy may still serve it; a
+/// `UDS_REPLACE_STALE` listener replaces it once it is stale).
+pub(crate) fn release(stale: Stale) {
+    if let Stale(Some(mut file)) = stale {
+        if let Some(lock) = file.lock.take() {
+            match Place::of(&file) {
+                Ok(place) => place.release_if_unheld(lock),
+                Err(_) => drop(lock),
+            }
+        }
+    }
+}
+
+/// Removes the file at `path` (any length) only if it is a socket.
+pub(crate) fn unlink_path(path: &[u8]) -> Result<()> {
+    Place::new(path)?.remove_socket(None)
 }
 
 /// `/proc/self/fd/N` of an `O_PATH` handle, NUL-terminated, in `buf`.
@@ -237,7 +493,7 @@ fn chmod_inode(inode: &OwnedFd, mode: u32) -> sys::SysResult<()> {
 fn could_be_ours(inode: &OwnedFd, ty: i32) -> bool {
     match connect_inode(inode, ty) {
         Err(sys::EPROTOTYPE) => false,
-        Ok(()) | Err(sys::EINPROGRESS) | Err(sys::EAGAIN) => ty == sys::SOCK_DGRAM,
+        Ok(()) | Err(sys::EINPROGRESS) | Err(sys::EAGAIN) => ty & !sys::SOCK_NONBLOCK == sys::SOCK_DGRAM,
         Err(_) => true,
     }
 }
@@ -245,18 +501,18 @@ fn could_be_ours(inode: &OwnedFd, ty: i32) -> bool {
 /// Connects a new non-blocking probe socket of type `ty` to the socket file
 /// `inode` itself, through `/proc/self/fd/N` (the name is not looked up
 /// again), and closes it. `ENOENT` when /proc is not mounted.
-pub(crate) fn connect_inode(inode: &OwnedFd, ty: i32) -> sys::SysResult<()> {
+fn connect_inode(inode: &OwnedFd, ty: i32) -> sys::SysResult<()> {
     let mut buf = [0u8; 40];
     let alias = inode_alias(inode, &mut buf);
-    let raw = sys::RawAddr::fill(b"", alias.to_bytes(), 1);
+    let raw = RawAddr::fill(b"", alias.to_bytes(), 1);
     let probe = sys::socket(ty | sys::SOCK_NONBLOCK)?;
     sys::connect(probe.as_fd(), &raw)
 }
 
 /// The error for a path that is taken by something else.
-pub(crate) fn occupied(path: &[u8], st: &sys::Stat) -> Error {
+fn occupied(path: &[u8], st: &sys::Stat) -> Error {
     if sys::is_socket(st) {
-        err!(EADDRINUSE, "{} is a live socket: something is listening on it", Shown(path))
+        err!(EADDRINUSE, "{} is a live socket: a socket is bound to it", Shown(path))
     } else if sys::is_symlink(st) {
         err!(EEXIST, "{} is a symlink, not a stale socket: left alone", Shown(path))
     } else {

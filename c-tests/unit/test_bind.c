@@ -93,16 +93,20 @@ static void test_too_long(void) {
     CHECK(uds_bind(fd, path) == 0 && is_socket_file(path));
     CHECK(uds_close(fd) == 0 && !exists(path));
     CHECK(chdir("/") == 0);
-    /* In a long path, 100 bytes cannot fit. */
+    /* In a long path, a final component of 108 bytes cannot be a socket's
+       name (the kernel's limit is 107; test_long_names covers 92..107). */
     fd = uds_socket(SOCK_STREAM);
-    CHECK(long_path(path, dir, 300, 100) == 0);
+    CHECK(long_path(path, dir, 300, 108) == 0);
     EXPECT_ERR(uds_bind(fd, path), ENAMETOOLONG, "uds_bind");
+    CHECK(strstr(uds_last_error(), "108") != NULL);
     EXPECT_ERR(uds_connect(fd, path), ENAMETOOLONG, "uds_connect");
     EXPECT_ERR(uds_listener(path, SOCK_STREAM, 0, -1, 0), ENAMETOOLONG, "uds_listener");
+    EXPECT_ERR(uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE), ENAMETOOLONG, "uds_listener");
     EXPECT_ERR(uds_dial(path, SOCK_STREAM), ENAMETOOLONG, "uds_dial");
     EXPECT_ERR(uds_sendto(fd, "x", 1, path), ENAMETOOLONG, "uds_sendto");
-    CHECK(strstr(uds_last_error(), "100") != NULL);
-    /* 85 bytes do (the prefix is at most /proc/self/fd/NNNN/). */
+    CHECK(strstr(uds_last_error(), "108") != NULL);
+    CHECK(!exists(path));
+    /* 85 bytes do. */
     CHECK(long_path(path, dir, 300, 85) == 0);
     CHECK(uds_bind(fd, path) == 0 && uds_close(fd) == 0 && !exists(path));
     /* PATH_MAX counts the NUL: PATH_MAX - 1 bytes at most. */

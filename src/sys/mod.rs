@@ -295,12 +295,6 @@ pub fn wait(fd: BorrowedFd<'_>, events: i16) -> SysResult<()> {
 pub const POLLIN: i16 = libc::POLLIN;
 pub const POLLOUT: i16 = libc::POLLOUT;
 
-/// Sleeps for `ms` milliseconds (used only to space liveness probes).
-pub fn pause_ms(ms: i32) {
-    // SAFETY: poll with no descriptors is a plain timed wait.
-    unsafe { libc::poll(std::ptr::null_mut(), 0, ms) };
-}
-
 // --- files -----------------------------------------------------------------
 
 /// Opens a directory with `O_PATH`: a handle for *at calls and the
@@ -318,6 +312,60 @@ pub fn open_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
         libc::openat(dir, name.as_ptr(), libc::O_RDWR | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0o600)
     })
     .map(fd_from)
+}
+
+/// Opens `name` in `dir` with `O_PATH`, following a symlink as connect(2)
+/// does: a handle to connect or send to through `/proc/self/fd/N`.
+pub fn open_socket_file(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: as for open_lock.
+    syscall!(unsafe { libc::openat(dir, name.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) }).map(fd_from)
+}
+
+/// The absolute path of the file `fd` refers to (`readlink` of
+/// `/proc/self/fd/N`), in `buf`; its length. `ENOENT` without /proc, and
+/// for a file that was deleted.
+pub fn fd_path(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+    use std::io::Write;
+    let mut link = [0u8; 32];
+    // The descriptor's decimal digits always fit; the buffer starts zeroed,
+    // so the text is NUL-terminated.
+    let _ = write!(&mut link[..31], "/proc/self/fd/{}", fd.as_raw_fd());
+    // SAFETY: link is NUL-terminated; buf is writable for buf.len() bytes.
+    let len = syscall!(unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) })? as usize;
+    if len == buf.len() || buf[..len].ends_with(b" (deleted)") || buf.first() != Some(&b'/') {
+        return Err(libc::ENOENT);
+    }
+    Ok(len)
+}
+
+/// Opens an existing lock file `name` in `dir` (never creating one, never
+/// following a symlink).
+pub fn open_existing_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: as for open_lock.
+    syscall!(unsafe { libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC) })
+        .map(fd_from)
+}
+
+/// Runs `f` on a thread of its own whose working directory is `dir`
+/// (`unshare(CLONE_FS)`, then `fchdir`): a relative name in `f` is looked
+/// up in `dir`, and the process's working directory never changes. The
+/// thread's umask is the process's at the time of the call.
+pub fn in_directory<T: Send>(dir: BorrowedFd<'_>, f: impl FnOnce() -> SysResult<T> + Send) -> SysResult<T> {
+    let dir = dir.as_raw_fd();
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("udsock-dir".into())
+            .spawn_scoped(s, move || {
+                // SAFETY: unshare with CLONE_FS affects only this thread's
+                // filesystem context; fchdir takes an int descriptor.
+                syscall!(unsafe { libc::unshare(libc::CLONE_FS) })?;
+                // SAFETY: as above.
+                syscall!(unsafe { libc::fchdir(dir) })?;
+                f()
+            })
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EAGAIN))?;
+        worker.join().unwrap_or(Err(libc::EIO))
+    })
 }
 
 /// Opens `name` in `dir` with `O_PATH | O_NOFOLLOW`: a handle on the very
@@ -453,6 +501,44 @@ pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: fcntl on an int descriptor with an integer command.
     fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
 }
+
+// --- process-wide state ------------------------------------------------------
+
+/// A value computed once and published for good, without anybody waiting:
+/// threads that race to compute it each do, and the first to finish
+/// publishes (the others' values are dropped). Unlike `OnceLock`, a
+/// `fork(2)` in the middle of a computation leaves the child nothing to
+/// wait for: it computes its own.
+pub struct PublishOnce<T>(std::sync::atomic::AtomicPtr<T>);
+
+impl<T> PublishOnce<T> {
+    pub const fn new() -> Self {
+        PublishOnce(std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    pub fn get_or_publish(&'static self, make: impl FnOnce() -> T) -> &'static T {
+        use std::sync::atomic::Ordering;
+        let mut p = self.0.load(Ordering::Acquire);
+        if p.is_null() {
+            let mine = Box::into_raw(Box::new(make()));
+            p = match self.0.compare_exchange(std::ptr::null_mut(), mine, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => mine,
+                Err(first) => {
+                    // SAFETY: `mine` came from Box::into_raw above and was
+                    // never published: this is its only owner.
+                    drop(unsafe { Box::from_raw(mine) });
+                    first
+                }
+            };
+        }
+        // SAFETY: a published pointer came from Box::into_raw, is never
+        // freed or written again, and T is shared only by & references.
+        unsafe { &*p }
+    }
+}
+
+// SAFETY: it hands out &T to any thread, as a static holding a T would.
+unsafe impl<T: Sync + Send> Sync for PublishOnce<T> {}
 
 // --- peer credentials ------------------------------------------------------
 
