@@ -12,7 +12,7 @@
 //! `SCM_RIGHTS` block), from a new close-on-exec socket that is closed
 //! before the call returns.
 //!
-//! The environment is only read here, through [`std::env`], so these calls
+//! The environment is only read here, through [`mod@std::env`], so these calls
 //! are as thread-safe as reading the environment is. The C calls' option to
 //! unset the variables has no counterpart in this API: removing an
 //! environment variable while other threads may read it is the caller's
