@@ -10,7 +10,7 @@
 //! The modules mirror the C API's sections:
 //! [`addr`] (addresses), [`socket`] (create, bind, listen, accept, connect),
 //! [`io`] (data), [`frame`] (length-prefixed messages), [`activation`]
-//! (sd_listen_fds). Errors are [`Error`]: an errno and one line of text.
+//! (sd_listen_fds), [`notify`] (sd_notify). Errors are [`Error`]: an errno and one line of text.
 //!
 //! ```
 //! use std::os::fd::AsFd;
@@ -34,6 +34,7 @@ pub mod fds;
 pub mod frame;
 pub mod io;
 pub mod msg;
+pub mod notify;
 pub mod socket;
 
 mod ffi;

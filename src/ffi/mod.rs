@@ -22,6 +22,7 @@ pub mod frame;
 pub mod fds;
 pub mod msg;
 pub mod activation;
+pub mod notify;
 pub mod library;
 
 /// Size of the thread-local error line, terminator included.
@@ -230,6 +231,13 @@ pub(crate) fn out_arg<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
     }
     // SAFETY: the C caller passes a valid, aligned, writable T.
     Ok(unsafe { &mut *p })
+}
+
+/// An optional output pointer: `None` for NULL.
+#[inline]
+pub(crate) fn opt_out_arg<'a, T>(p: *mut T) -> Option<&'a mut T> {
+    // SAFETY: the C caller passes NULL or a valid, aligned, writable T.
+    unsafe { p.as_mut() }
 }
 
 /// A required input pointer; NULL is `EINVAL`.

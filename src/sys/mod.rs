@@ -14,7 +14,7 @@ pub use libc::{
     EPROTOTYPE, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET,
     SOCK_STREAM, SOMAXCONN,
 };
-pub use libc::{EBADMSG, EMFILE, ENODATA, ENOSYS, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
+pub use libc::{EAFNOSUPPORT, EBADMSG, EMFILE, ENODATA, ENOSYS, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
 
 pub mod cmsg;
 
@@ -496,6 +496,16 @@ pub fn getgid() -> u32 {
     unsafe { libc::getgid() }
 }
 
+pub fn geteuid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+pub fn getegid() -> u32 {
+    // SAFETY: getegid cannot fail.
+    unsafe { libc::getegid() }
+}
+
 /// Whether `fd` is an open descriptor (`F_GETFD` succeeds).
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: fcntl on an int descriptor with an integer command.
@@ -615,6 +625,15 @@ pub fn unsetenv(name: &CStr) {
     // getenv/setenv in another thread, which sd_listen_fds(3) documents for
     // the same operation: callers ask for it explicitly.
     unsafe { libc::unsetenv(name.as_ptr()) };
+}
+
+/// Removes an environment variable through std, under its environment
+/// lock: sound against readers that go through `std::env` in other
+/// threads; a C thread calling getenv(3) at the same moment is not
+/// protected (no C program is: sd_notify(3) documents the same), which is
+/// why only the C calls' explicit `unset_environment` comes here.
+pub fn remove_env(name: &str) {
+    std::env::remove_var(name);
 }
 
 /// Where the first `byte` in `bytes` is: libc's `memchr`, which is

@@ -40,6 +40,8 @@ API = {
     "uds_send_batch": "send_batch", "uds_recv_batch": "recv_batch",
     "uds_listen_fds": "listen_fds",
     "uds_listen_fd_by_name": "listen_fd_by_name",
+    "uds_notify": "notify", "uds_notify_fds": "notify",
+    "uds_watchdog_enabled": "watchdog_enabled",
     "uds_last_error": "last_error", "uds_version": "version",
 }
 

@@ -99,6 +99,8 @@ __all__ = [
     "Message", "sendmsg", "recvmsg", "send_batch", "recv_batch",
     # socket activation
     "listen_fds", "listen_fd_by_name", "listen_sockets",
+    # telling the service manager
+    "notify", "watchdog_enabled",
     # constants
     "MAX_FDS", "LISTEN_FDS_START", "REPLACE_STALE", "MSG_TRUNC",
     "MSG_CTRUNC", "MSG_CRED", "FRAME_MAX_DEFAULT", "NO_CRED_ID",
@@ -272,6 +274,9 @@ _PROTOS = {
     "uds_recv_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
     "uds_listen_fds": (_c_int, (_c_int,)),
     "uds_listen_fd_by_name": (_c_int, (_c_char_p,)),
+    "uds_notify": (_c_int, (_c_int, _c_char_p)),
+    "uds_notify_fds": (_c_int, (_c_int, _c_char_p, _vp, _c_size_t)),
+    "uds_watchdog_enabled": (_c_int, (_c_int, _vp)),
     "uds_last_error": (_c_char_p, ()),
     "uds_version": (_c_char_p, ()),
 }
@@ -1607,3 +1612,66 @@ def listen_sockets(unset_environment: bool = False) -> List[_socket.socket]:
     """
     return [_socket.socket(fileno=fd)
             for fd in listen_fds(unset_environment)]
+
+
+# --------------------------------------------------------------------------
+# Telling the service manager
+
+
+def notify(state: Union[str, bytes], fds: Iterable[Union[int, _HasFileno]] = (),
+           unset_environment: bool = False) -> bool:
+    """Tell the service manager state (uds_notify_fds, as sd_notify).
+
+    state: newline-separated assignments, e.g. "READY=1\nSTATUS=serving",
+    or "FDSTORE=1\nFDNAME=conn" with fds (0..MAX_FDS ints, or objects with
+    fileno(); they stay open here). It goes as one datagram to the socket
+    $NOTIFY_SOCKET names ("/path" of any length, or "@name"), read at every
+    call. Returns True when sent, False when NOTIFY_SOCKET is not set.
+    unset_environment removes NOTIFY_SOCKET (from os.environ too) whatever
+    the outcome. Raises OSError: EINVAL for an empty state or a value that
+    is neither an absolute path nor "@name", EAFNOSUPPORT for a vsock
+    address, FileNotFoundError, ConnectionRefusedError, ... for a socket
+    that cannot be reached; ValueError for a state with a NUL byte.
+    """
+    if isinstance(state, str):
+        state = state.encode()
+    state = bytes(state)
+    if b"\0" in state:
+        raise ValueError("udsock.notify: state contains a NUL byte")
+    arr = _fds_array(fds)
+    n = len(arr)
+    c_fds = (_c_int * n)(*arr) if n else None
+    try:
+        while True:
+            r = _lib.uds_notify_fds(1 if unset_environment else 0, state,
+                                    c_fds, n)
+            if r >= 0:
+                return r == 1
+            _check_retry()
+    finally:
+        if unset_environment:
+            # The C call unset it; os.environ keeps its own copy.
+            _os.environ.pop("NOTIFY_SOCKET", None)
+
+
+def watchdog_enabled(unset_environment: bool = False) -> Optional[int]:
+    """The watchdog interval in microseconds (uds_watchdog_enabled).
+
+    As sd_watchdog_enabled: the value of WATCHDOG_USEC when it is set and
+    WATCHDOG_PID is unset or this process's pid (send notify("WATCHDOG=1")
+    at about half of it), else None. The numbers are read as libsystemd
+    reads them. unset_environment removes both variables (from os.environ
+    too) whatever the outcome. Raises OSError: EINVAL for a value that is
+    not a number or a WATCHDOG_USEC of 0, ERANGE for one out of range.
+    """
+    usec = _ct.c_uint64(0)
+    try:
+        r = _lib.uds_watchdog_enabled(1 if unset_environment else 0,
+                                      _ct.byref(usec))
+    finally:
+        if unset_environment:
+            _os.environ.pop("WATCHDOG_USEC", None)
+            _os.environ.pop("WATCHDOG_PID", None)
+    if r < 0:
+        raise _error()
+    return usec.value if r == 1 else None
