@@ -45,8 +45,8 @@
 #define UDS_ADDR_ABSTRACT 2
 
 /**
- * `uds_listener` flag: if the path exists, is a socket, and nothing
- * listens on it, remove it and bind again.
+ * `uds_listener` flag: if the path exists and is a socket file that no
+ * socket is bound to, remove it and bind again.
  */
 #define UDS_REPLACE_STALE 1
 
@@ -254,16 +254,22 @@ int uds_socket(int type);
  * Binds `fd` to the pathname `path`, of any length up to PATH_MAX.
  *
  * A path that does not fit in `sun_path` (107 bytes and the NUL) is bound
- * through its parent directory (`/proc/self/fd/N/<name>`): only a final
- * component longer than about 88 bytes fails. The library remembers the
- * path and the socket file it created, for `uds_unlink`, `uds_close` and
- * `uds_getsockname`.
+ * through its parent directory, without touching the process's working
+ * directory: as `/proc/self/fd/N/<name>` when the name fits behind that
+ * prefix, else by the bare name from a helper thread whose own working
+ * directory is that directory (the file then gets the mode the umask gave
+ * at the time of the call). A final component of up to 107 bytes works,
+ * the kernel's own limit. The library remembers the path (the directory
+ * as an absolute path, so a relative path still leads to the file after a
+ * chdir) and the socket file it created, for `uds_unlink`, `uds_close`
+ * and `uds_getsockname`; it keeps no descriptor for it. A bind it cannot
+ * record (no fd left to check the file with) fails and removes the file.
  *
  * Returns 0, or -1 with errno: `EINVAL` (NULL, empty path, embedded NUL),
- * `ENAMETOOLONG` (over PATH_MAX, a final component that cannot fit, or a
+ * `ENAMETOOLONG` (over PATH_MAX, a final component over 107 bytes, or a
  * long path without /proc), `EADDRINUSE` (the path exists: see
- * `uds_listener`'s `UDS_REPLACE_STALE`), `EACCES`, `ENOENT`, `EBADF`,
- * `ENOTSOCK`.
+ * `uds_listener`'s `UDS_REPLACE_STALE`), `EACCES`, `ENOENT`, `EMFILE`
+ * (no descriptor left: nothing is bound to a file), `EBADF`, `ENOTSOCK`.
  */
 int uds_bind(int fd, const char *path);
 
@@ -315,7 +321,8 @@ int uds_accept(int listener, int flags);
 
 /**
  * Connects `fd` to the pathname `path`, of any length up to PATH_MAX (as
- * `uds_bind`).
+ * `uds_bind`; a final component the `/proc/self/fd/N/` prefix leaves no
+ * room for is reached through an `O_PATH` handle on the socket file).
  *
  * Returns 0, or -1 with errno: `ENOENT` (no such socket), `ECONNREFUSED`
  * (nobody listening), `EACCES`, `EAGAIN` (a non-blocking socket and a full
@@ -356,14 +363,21 @@ int uds_socketpair(int type, int *sv);
  * names, which have no permissions.
  *
  * `flags`: `UDS_REPLACE_STALE` deals with the socket file a crashed server
- * left behind: if the path exists, is a socket, and nothing listens on it,
- * it is removed and the bind retried. The check is serialised with an
- * `flock` on `"<path>.lock"`, held while the listener lives (as Wayland
- * does) and removed by `uds_close`; the liveness probe is retried before
- * it is believed; the file is removed through the directory fd only if it
- * is still the inode that was probed. A live socket is never removed
- * (`EADDRINUSE`), nor a regular file or a symlink (`EEXIST`). Of two
- * servers started at once on one path, exactly one binds.
+ * left behind: if the path exists and is a socket file that no socket is
+ * bound to, it is removed and the bind retried. Stale means exactly that,
+ * asked of the kernel, not guessed from timing: a server that has bound
+ * but not yet called listen(2), or one in another network namespace that
+ * shares the directory, keeps its file (`EADDRINUSE`); so does a datagram
+ * server. Signals change nothing (no timed retry). The check is
+ * serialised with an `flock` on `"<path>.lock"`, held while the listener
+ * lives (as Wayland does) and removed by `uds_close`; the file is removed
+ * through the directory fd only if it is still the inode that was judged,
+ * whose `O_PATH` handle is kept open until then. A live socket is never
+ * removed (`EADDRINUSE`), nor a regular file or a symlink (`EEXIST`). Of
+ * two servers started at once on one path, exactly one binds. A lock
+ * still held by a listener of this process that was closed with a plain
+ * close(2), or by a copy of it inherited across fork(2), does not stop
+ * the path from being taken once its socket file is stale.
  *
  * Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
  * (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,
@@ -389,7 +403,13 @@ int uds_dial(const char *addr, int type);
  * created (same device and inode, recorded at bind), and releases its
  * lock file. Works for long paths: the library remembers the real path.
  * `fd` may also be a `dup` of the descriptor that bound it (the same
- * socket). For a server's clean shutdown; the socket stays open.
+ * socket), while that descriptor is open. A descriptor number reused after
+ * a plain close(2) is never taken for the socket that had it. A relative
+ * path is looked up in the directory it was bound in, whatever the working
+ * directory is now; if that directory was moved or renamed, the path no
+ * longer leads to the file and nothing is removed (`ENOENT`: a file is
+ * never removed by a name that does not lead to it). For a server's clean
+ * shutdown; the socket stays open.
  *
  * Returns 0, or -1 with errno: `EINVAL` (the library did not bind `fd` to
  * a pathname, or it was already unlinked), `ENOENT` (the path no longer
@@ -405,12 +425,16 @@ int uds_unlink(int fd);
  * alone; call `uds_unlink` explicitly to remove it from there). A failure
  * to remove the file does not stop the close.
  *
- * Close a listener made with `UDS_REPLACE_STALE` with this call: a plain
- * close(2) keeps its `<path>.lock` held until the library next tidies its
- * table (the next `uds_listener` with that flag, or a fork).
+ * Close the sockets the library bound with this call. A plain close(2)
+ * leaves the socket file, as it does for any socket (a
+ * `UDS_REPLACE_STALE` listener replaces it later); a listener's lock is
+ * then released, and `<path>.lock` removed, when the library next meets
+ * the closed socket's record: a new descriptor of the library's at that
+ * number, the next listener on the path, or the table's sweep (two
+ * records checked each time one is added). Nothing is done at fork(2).
  *
  * Returns 0, or -1 with errno `EBADF`. The fd is closed in every case but
- * `EBADF`.
+ * `EBADF`; a file that could not be removed (see `uds_unlink`) is left.
  */
 int uds_close(int fd);
 
@@ -849,7 +873,10 @@ int uds_recv_batch(int sock, struct uds_msg *msgs, size_t n, int flags);
  * `LISTEN_FDS` and `LISTEN_FDNAMES` are removed from the environment (not
  * thread-safe, as with sd_listen_fds). The variables are read once, at the
  * first call of this function or `uds_listen_fd_by_name`; later calls
- * return the same count.
+ * return the same count. `LISTEN_PID` is compared with getpid() at every
+ * call: a child forked after the first call is told 0, as sd_listen_fds
+ * tells it (and never waits for a first call that was running in its
+ * parent's other threads when it was forked).
  *
  * The numbers are read as libsystemd reads them (strtol with base 0:
  * leading whitespace, a sign, `0x` hexadecimal or `0` octal, nothing

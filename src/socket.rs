@@ -156,7 +156,7 @@ pub fn dial(addr: &[u8], ty: i32) -> Result<OwnedFd> {
 ///   `mode` before `listen`, so no connection arrives while it is wrong.
 ///   Ignored for abstract names, which have no permissions.
 /// * `flags`: [`REPLACE_STALE`] removes a socket file nobody listens on
-///   (checked under `<path>.lock`, with a retried liveness probe); a live
+///   (no socket bound to it, asked of the kernel under `<path>.lock`); a live
 ///   socket gives `EADDRINUSE`, a regular file or symlink `EEXIST`.
 pub fn listener(addr: &[u8], ty: i32, backlog: i32, mode: i32, flags: u32) -> Result<OwnedFd> {
     check_type(ty)?;

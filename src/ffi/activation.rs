@@ -19,7 +19,10 @@ pub const UDS_LISTEN_FDS_START: i32 = 3;
 /// `LISTEN_FDS` and `LISTEN_FDNAMES` are removed from the environment (not
 /// thread-safe, as with sd_listen_fds). The variables are read once, at the
 /// first call of this function or `uds_listen_fd_by_name`; later calls
-/// return the same count.
+/// return the same count. `LISTEN_PID` is compared with getpid() at every
+/// call: a child forked after the first call is told 0, as sd_listen_fds
+/// tells it (and never waits for a first call that was running in its
+/// parent's other threads when it was forked).
 ///
 /// The numbers are read as libsystemd reads them (strtol with base 0:
 /// leading whitespace, a sign, `0x` hexadecimal or `0` octal, nothing
