@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Exit status: 0 on success, 1 on a failure (one line `udsock: ...` on
 /// standard error), 2 on a usage error.
 #[derive(Parser, Debug)]
-#[command(name = "udsock", version, about, long_about, max_term_width = 100)]
+#[command(name = "udsock", version, max_term_width = 100)]
 #[command(after_help = "Examples:\n  \
     udsock listen -k /tmp/echo.sock             serve stdin/stdout to one client after another\n  \
     udsock send-fd /tmp/rx.sock /etc/hostname   pass an open file to another process\n  \
