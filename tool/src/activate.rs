@@ -74,6 +74,7 @@ fn serve(specs: &[ListenSpec], sockets: Vec<OwnedFd>, cmd: &[OsString]) -> Resul
         });
     }
     drop(tx);
+    crate::notify::ready()?;
     // Reap each child as it ends; stop at the first failure to accept or run.
     let r = loop {
         match rx.recv() {

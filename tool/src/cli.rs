@@ -11,7 +11,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// service manager.
 ///
 /// ADDR is `/path` (any length: only its last component must fit in
-/// 107 bytes) or `@name` (Linux's abstract namespace).
+/// 107 bytes) or `@name` (Linux's abstract namespace). Where a command
+/// listens, ADDR may also be `listen-fd:NAME`: the socket a service
+/// manager passed under NAME (sd_listen_fds(3); `listen-fd:unknown` when
+/// it gave no names), e.g. under systemd-socket-activate.
+///
+/// listen, recv-fd, peer and activate --accept send READY=1 to
+/// $NOTIFY_SOCKET, where it is set, once their socket is listening: they
+/// can run as Type=notify services, and scripts can wait for them.
 ///
 /// Exit status: 0 on success, 1 on a failure (one line `udsock: ...` on
 /// standard error), 2 on a usage error.

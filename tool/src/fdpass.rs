@@ -41,9 +41,9 @@ pub fn send(addr: &[u8], ty: SockType, files: &[PathBuf], fds: &[i32]) -> Result
 
 /// `udsock recv-fd ADDR -- CMD...`.
 pub fn recv(addr: &[u8], ty: SockType, mode: i32, cmd: &[OsString]) -> Result<(), Fail> {
-    let server = socket::listener(addr, ty.raw(), 0, mode, 0)?;
-    let got = receive(server.as_fd(), ty);
-    socket::close(server)?;
+    let server = crate::Server::open(addr, ty, mode, 0)?;
+    let got = crate::notify::ready().and_then(|()| receive(server.fd(), ty));
+    server.close()?;
     let fds = got?;
     let mut command = Command::new(&cmd[0]);
     command.args(&cmd[1..]);

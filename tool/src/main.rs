@@ -84,3 +84,41 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// The prefix of an ADDR that names a socket passed by a service manager.
+const PASSED: &[u8] = b"listen-fd:";
+
+/// The listening socket of `listen`, `recv-fd` and `peer`: bound now at
+/// ADDR, or `listen-fd:NAME`, the one a service manager passed under NAME
+/// (sd_listen_fds(3); NAME "unknown" when it gave no names).
+pub struct Server {
+    fd: std::os::fd::OwnedFd,
+    bound: bool,
+}
+
+impl Server {
+    /// Binds (or takes) the socket.
+    pub fn open(addr: &[u8], ty: cli::SockType, mode: i32, flags: u32) -> Result<Server, Fail> {
+        let Some(name) = addr.strip_prefix(PASSED) else {
+            return Ok(Server { fd: udsock::socket::listener(addr, ty.raw(), 0, mode, flags)?, bound: true });
+        };
+        udsock::activation::listen_fds(true)?;
+        let n = udsock::activation::listen_fd_by_name(name)?;
+        let fd = sys::adopt(n).map_err(|e| io_fail(format_args!("passed fd {n}"), e))?;
+        Ok(Server { fd, bound: false })
+    }
+
+    /// The socket.
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.as_fd()
+    }
+
+    /// Closes it, removing the socket file this process bound.
+    pub fn close(self) -> Result<(), Fail> {
+        if self.bound {
+            udsock::socket::close(self.fd)?;
+        }
+        Ok(())
+    }
+}

@@ -26,9 +26,9 @@ pub fn run(addr: &[u8], ty: SockType, json: bool) -> Result<(), Fail> {
     if ty == SockType::Dgram {
         crate::usage(clap::error::ErrorKind::InvalidValue, "peer: a dgram socket has no connection and no peer; use stream or seqpacket");
     }
-    let server = socket::listener(addr, ty.raw(), 0, -1, 0)?;
-    let got = socket::accept(server.as_fd(), 0).map_err(Fail::from).and_then(|conn| describe(conn.as_fd()));
-    socket::close(server)?;
+    let server = crate::Server::open(addr, ty, -1, 0)?;
+    let got = crate::notify::ready().and_then(|()| socket::accept(server.fd(), 0).map_err(Fail::from).and_then(|conn| describe(conn.as_fd())));
+    server.close()?;
     let peer = got?;
     let line = if json { to_json(&peer) } else { to_line(&peer) };
     println!("{line}");

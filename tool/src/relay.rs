@@ -145,15 +145,15 @@ fn addr_string(kind: AddrKind, name: &[u8]) -> Option<Vec<u8>> {
 /// `udsock listen`.
 pub fn listen(addr: &[u8], ty: SockType, mode: i32, replace_stale: bool, keep: bool) -> Result<(), Fail> {
     let flags = if replace_stale { socket::REPLACE_STALE } else { 0 };
-    let server = socket::listener(addr, ty.raw(), 0, mode, flags)?;
-    let r = if ty == SockType::Dgram {
-        serve_datagrams(server.as_fd(), keep)
+    let server = crate::Server::open(addr, ty, mode, flags)?;
+    let r = crate::notify::ready().and_then(|()| if ty == SockType::Dgram {
+        serve_datagrams(server.fd(), keep)
     } else {
-        serve_connections(server.as_fd(), ty != SockType::Stream, keep)
-    };
+        serve_connections(server.fd(), ty != SockType::Stream, keep)
+    });
     // Removes the socket file: this process bound it.
-    let closed = socket::close(server);
-    r.and(closed.map_err(Fail::from))
+    let closed = server.close();
+    r.and(closed)
 }
 
 fn serve_connections(server: BorrowedFd<'_>, messages: bool, keep: bool) -> Result<(), Fail> {
