@@ -149,7 +149,7 @@ def function_page(name, proto, doc, structs, related, version):
                 ".SH DESCRIPTION"])
     out.extend(blocks_to_roff(doc))
     see = ["%s (3)" % r for r in related.get(name, [])] + ["libudsock (7)", "udsock (1)"]
-    out.extend([".SH SEE ALSO", ",\n".join(".BR " + s for s in see)])
+    out.extend([".SH SEE ALSO", ".nh", ",\n".join(".BR " + s for s in see)])
     return "\n".join(out) + "\n"
 
 
@@ -171,7 +171,7 @@ def overview_page(header, readme, functions, related, version):
     for pitfall, by_hand, ours in table_rows(readme_section(readme, "The pitfalls it handles")):
         out.extend([".TP", inline(pitfall), "By hand: " + inline(by_hand), ".br", "libudsock: " + inline(ours)])
     names = sorted(n for n, _, _ in functions)
-    out.extend([".SH SEE ALSO", ",\n".join(".BR %s (3)" % n for n in names + ["udsock"] if n != "udsock")
+    out.extend([".SH SEE ALSO", ".nh\n" + ",\n".join(".BR %s (3)" % n for n in names + ["udsock"] if n != "udsock")
                 + ",\n.BR udsock (1),\n.BR unix (7),\n.BR sd_listen_fds (3)"])
     return "\n".join(out) + "\n"
 
