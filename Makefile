@@ -152,9 +152,12 @@ check-bench: stage
 	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
 	 else echo "check-bench: no benchmarks yet"; fi
 
-demo: stage
-	@if [ -f c-tests/docs-demo.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-demo.sh; \
-	 else echo "demo: the documents' programs are not ported yet"; exit 1; fi
+# The build's output goes to build/demo-build.log (shown only if it fails).
+demo:
+	@mkdir -p build && $(MAKE) --no-print-directory -s stage >build/demo-build.log 2>&1 || \
+	  { cat build/demo-build.log; exit 1; }
+	@. $(STAGE_ENV) && bash c-tests/docs-demo.sh
+	@. $(STAGE_ENV) && bash tool/demo.sh
 
 # The C tests under AddressSanitizer/UBSan and under Valgrind memcheck.
 check-sanitize: stage
