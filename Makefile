@@ -3,11 +3,12 @@
 #   make demo       the documents' programs, ported to the library, run live
 #   make check      every test: Rust, C (dynamic and static), ABI, docs, Python
 #   make bench      raw system calls vs libudsock, side by side
-#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= PKGCONFIGDIR=
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= PKGCONFIGDIR= BINDIR= MANDIR=
+#   make uninstall  the same variables
 #   make header     regenerate the committed include/udsock.h
 
 .DELETE_ON_ERROR:
-.PHONY: all build header install uninstall stage check check-rust check-abi check-c \
+.PHONY: all build man check-tool header install uninstall stage check check-rust check-abi check-c \
         check-cxx check-docs check-python check-bench check-sanitize check-reliability-quick check-reliability demo bench bench-instr fuzz clean
 
 PREFIX      ?= /usr/local
@@ -15,6 +16,8 @@ EXEC_PREFIX ?= $(PREFIX)
 LIBDIR      ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BINDIR      ?= $(EXEC_PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
 DESTDIR     ?=
 
 CARGO   ?= cargo
@@ -26,6 +29,14 @@ REL     := $(or $(CARGO_TARGET_DIR),target)/release
 # What the library is built from: `make install` rebuilds only when one of
 # these is newer, so `make && sudo make install` does not need cargo as root.
 LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml udsock.map
+TOOL_SOURCES := $(shell find tool/src -name '*.rs') tool/Cargo.toml
+
+# The manual pages, generated so that they can never drift: udsock(1) from
+# the tool's clap definitions, uds_*(3) from the header's doc comments,
+# libudsock(7) from the header and the README.
+MAN        := build/man
+MAN3_NAMES := ${shell sed -n 's/^[a-z][^(]*[ *]\(uds_[a-z_]*\)(.*/\1/p' include/udsock.h}
+MAN_PAGES  := $(MAN)/man1/udsock.1 $(MAN)/man7/libudsock.7 $(MAN3_NAMES:%=$(MAN)/man3/%.3)
 
 # A staged install that the C and Python tests build against, exactly as a
 # user's program would: through the installed header and pkg-config.
@@ -36,17 +47,36 @@ C_STD_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic
 all: build
 
 build:
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked --workspace
+	$(MAKE) --no-print-directory man
 
 $(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
 	$(CARGO) build --release --locked
 	touch $(REL)/libudsock.so $(REL)/libudsock.a
 
+$(REL)/udsock $(REL)/udsock-mangen &: $(LIB_SOURCES) $(TOOL_SOURCES)
+	$(CARGO) build --release --locked -p udsock-tool
+	touch $(REL)/udsock $(REL)/udsock-mangen
+
+man: $(MAN_PAGES)
+
+$(MAN)/man1/udsock.1: $(REL)/udsock-mangen
+	$(REL)/udsock-mangen $(MAN)/man1
+
+$(MAN)/man7/libudsock.7 $(MAN3_NAMES:%=$(MAN)/man3/%.3) &: man/genman.py include/udsock.h README.md Cargo.toml
+	rm -rf $(MAN)/man3 $(MAN)/man7
+	python3 man/genman.py include/udsock.h README.md $(VERSION) $(MAN)
+
 header:
 	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
 
-install: $(REL)/libudsock.so $(REL)/libudsock.a
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+install: $(REL)/libudsock.so $(REL)/libudsock.a $(REL)/udsock $(MAN_PAGES)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(REL)/udsock $(DESTDIR)$(BINDIR)/udsock
+	install -m 644 $(MAN)/man1/udsock.1 $(DESTDIR)$(MANDIR)/man1/udsock.1
+	install -m 644 $(MAN)/man7/libudsock.7 $(DESTDIR)$(MANDIR)/man7/libudsock.7
+	install -m 644 $(MAN3_NAMES:%=$(MAN)/man3/%.3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 755 $(REL)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
 	ln -sf libudsock.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libudsock.so
@@ -60,7 +90,9 @@ install: $(REL)/libudsock.so $(REL)/libudsock.a
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.a \
-	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc \
+	      $(DESTDIR)$(BINDIR)/udsock $(DESTDIR)$(MANDIR)/man1/udsock.1 $(DESTDIR)$(MANDIR)/man7/libudsock.7 \
+	      $(MAN3_NAMES:%=$(DESTDIR)$(MANDIR)/man3/%.3)
 
 # Always through cargo, which also sees a changed profile or environment.
 stage: build
@@ -71,14 +103,16 @@ stage: build
 	  echo 'export PKG_CONFIG_PATH='; \
 	  echo 'export UDS_LIBDIR="$(STAGE)$(LIBDIR)"'; \
 	  echo 'export LD_LIBRARY_PATH="$(STAGE)$(LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"'; \
+	  echo 'export UDSOCK_BIN="$(STAGE)$(BINDIR)/udsock"'; \
+	  echo 'export UDS_MANDIR="$(STAGE)$(MANDIR)"'; \
 	} > $(STAGE_ENV)
 
 # Every test. Each part prints its own summary; the first failure stops it.
-check: check-rust stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
+check: check-rust stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-tool check-bench
 	@echo "make check: all passed"
 
 check-rust:
-	$(CARGO) test --locked
+	$(CARGO) test --locked --workspace
 	$(CARGO) run --locked --quiet --example echo
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
 
@@ -110,13 +144,20 @@ check-python: stage
 	@if [ -f bindings/python/run-tests.sh ]; then . $(STAGE_ENV) && bash bindings/python/run-tests.sh; \
 	 else echo "check-python: no Python binding yet"; fi
 
+# The udsock tool against real peers, and the manual pages.
+check-tool: stage
+	. $(STAGE_ENV) && bash tool/run-tests.sh
+
 check-bench: stage
 	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
 	 else echo "check-bench: no benchmarks yet"; fi
 
-demo: stage
-	@if [ -f c-tests/docs-demo.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-demo.sh; \
-	 else echo "demo: the documents' programs are not ported yet"; exit 1; fi
+# The build's output goes to build/demo-build.log (shown only if it fails).
+demo:
+	@mkdir -p build && $(MAKE) --no-print-directory -s stage >build/demo-build.log 2>&1 || \
+	  { cat build/demo-build.log; exit 1; }
+	@. $(STAGE_ENV) && bash c-tests/docs-demo.sh
+	@. $(STAGE_ENV) && bash tool/demo.sh
 
 # The C tests under AddressSanitizer/UBSan and under Valgrind memcheck.
 check-sanitize: stage
