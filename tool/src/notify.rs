@@ -2,27 +2,14 @@
 //! commands report the same way.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 
-use udsock::addr::Address;
-use udsock::msg::{sendmsg, Message};
-use udsock::socket;
-
-use crate::{io_fail, shown, sys, Fail};
+use crate::{io_fail, sys, Fail};
 
 /// Sends `state` (newline-separated assignments) with `fds` to the service
-/// manager's socket, as sd_pid_notify_with_fds does: one datagram to
-/// $NOTIFY_SOCKET (`/path` or `@name`). `Ok(false)` when it is unset.
+/// manager's socket ($NOTIFY_SOCKET), through the library's sd_notify.
+/// `Ok(false)` when it is unset.
 fn send(state: &[u8], fds: &[BorrowedFd<'_>]) -> Result<bool, Fail> {
-    let Some(addr) = std::env::var_os("NOTIFY_SOCKET") else { return Ok(false) };
-    let addr = addr.as_bytes();
-    if !(addr.starts_with(b"/") || addr.starts_with(b"@")) || addr.len() < 2 {
-        return Err(Fail(format!("NOTIFY_SOCKET={}: expected /path or @name", shown(addr))));
-    }
-    let fd = socket::socket(libc::SOCK_DGRAM)?;
-    let m = Message { data: state, fds, to: Some(Address::parse(addr)), ..Message::default() };
-    sendmsg(fd.as_fd(), &m, 0).map_err(|e| Fail(format!("notify {}: {}", shown(addr), e.message())))?;
-    Ok(true)
+    Ok(udsock::notify::notify_with_fds(state, fds)?)
 }
 
 /// Tells a service manager that is waiting for it (Type=notify) that the
