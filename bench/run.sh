@@ -67,6 +67,11 @@ for p in "${progs[@]}"; do
     done
 done
 
+# The scale benchmark: the library against itself, 0 vs 9,000 connections held.
+if ! $CC $FLAGS $cflags bench/scale.c -o "$out/scale" $libs; then
+    echo "not ok - scale: does not compile"; exit 1
+fi
+
 # The Python workload: the binding, when the library has uds_send_fds.
 py_env=(env UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so" PYTHONPATH=bindings/python PYTHONDONTWRITEBYTECODE=1)
 py_ok() {
@@ -89,6 +94,7 @@ if [ $mode = smoke ]; then
         rc=$?
         [ $rc -eq 0 ] || grep -q '^not ok' "$log" || { echo "not ok - $(basename "$bin"): exit $rc" >>"$log"; }
     done
+    timeout 60 "$out/scale" --smoke >>"$log" 2>&1 || echo "not ok - scale: it failed" >>"$log"
     if py_ok; then
         timeout 60 "${py_env[@]}" "$python" bench/py_bench.py --smoke >>"$log" 2>&1 ||
             grep -q '^not ok - py' "$log" || echo "not ok - py_bench: it failed" >>"$log"
@@ -174,3 +180,17 @@ if ! command -v gnuplot >/dev/null && ! "$python" -c 'import matplotlib' 2>/dev/
 fi
 "$python" bench/report.py full "$csv" bench/results.md bench/ratios.png \
     --load "$load_before" "$load_after" --command "make bench" --library "$library"
+# The scale rows: the library against itself as a process holds more
+# connections (its table must stay O(1) per operation).
+echo "bench: $out/scale (0 vs 9,000 connections held)" >&2
+{
+    echo
+    echo "## Scale: the same operations with 0 and with 9,000 connections held"
+    echo
+    echo "\`bench/scale.c\`: each figure is the median of 9 repetitions of 2,000"
+    echo "operations; the held connections are accepted from a listener bound to a"
+    echo "300-byte path, so each has a record in the library's table. The ratio is"
+    echo "held / none, in the same run."
+    echo
+    "$out/scale" || { echo "bench: scale failed" >&2; exit 1; }
+} >>bench/results.md
