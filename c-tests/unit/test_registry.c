@@ -238,6 +238,9 @@ static void test_live_never_stale(void) {
             CHECK(!exists(lock));
         }
     }
+    /* A tick still pending (valgrind delivers late) is dropped, not left
+       to the default action. */
+    signal(SIGALRM, SIG_IGN);
     CHECK(sigaction(SIGALRM, &old, NULL) == 0);
     CHECK(refused == rounds && intact == rounds);
 
@@ -247,7 +250,8 @@ static void test_live_never_stale(void) {
         CHECK(s >= 0 && uds_bind(s, path) == 0 && close(s) == 0);
         CHECK(sigaction(SIGALRM, &sa, &old) == 0 && setitimer(ITIMER_REAL, &tick, NULL) == 0);
         fd = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
-        CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0 && sigaction(SIGALRM, &old, NULL) == 0);
+        CHECK(setitimer(ITIMER_REAL, &off, NULL) == 0 && signal(SIGALRM, SIG_IGN) != SIG_ERR);
+        CHECK(sigaction(SIGALRM, &old, NULL) == 0);
         CHECK(fd >= 0 && uds_close(fd) == 0 && !exists(path));
     }
 }
