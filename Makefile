@@ -7,7 +7,7 @@
 #   make header     regenerate the committed include/udsock.h
 
 .DELETE_ON_ERROR:
-.PHONY: all build header install uninstall stage check check-rust check-abi check-c \
+.PHONY: all build header install uninstall stage check check-rust check-clippy check-abi check-c \
         check-cxx check-docs check-python check-bench check-sanitize check-reliability-quick check-reliability demo bench bench-instr fuzz clean
 
 PREFIX      ?= /usr/local
@@ -74,13 +74,17 @@ stage: build
 	} > $(STAGE_ENV)
 
 # Every test. Each part prints its own summary; the first failure stops it.
-check: check-rust stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
+check: check-rust check-clippy stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
 	@echo "make check: all passed"
 
 check-rust:
 	$(CARGO) test --locked
 	$(CARGO) run --locked --quiet --example echo
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
+
+# Lints: Cargo.toml's [lints] table (every unsafe block documented).
+check-clippy:
+	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 check-abi: stage
 	bash c-tests/abi-check.sh
