@@ -1,5 +1,6 @@
 # libudsock: build, install, test.
-#   make            release build (target/release/libudsock.{so,a})
+#   make            release build: target/release/libudsock.{so,a}, and
+#                   build/lib/libudsock.so (versioned exports) that install puts
 #   make demo       the documents' programs, ported to the library, run live
 #   make check      every test: Rust, C (dynamic and static), ABI, docs, Python
 #   make bench      raw system calls vs libudsock, side by side
@@ -25,7 +26,12 @@ MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 REL     := $(or $(CARGO_TARGET_DIR),target)/release
 # What the library is built from: `make install` rebuilds only when one of
 # these is newer, so `make && sudo make install` does not need cargo as root.
-LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml udsock.map
+LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml
+# The shared library as installed: linked again from the archive with
+# udsock.map, which gives every export the version UDSOCK_0. The cdylib
+# cargo builds cannot carry it: rustc passes the linker a version script
+# of its own first, and the linker keeps to that one.
+SHLIB   := build/lib/libudsock.so
 
 # A staged install that the C and Python tests build against, exactly as a
 # user's program would: through the installed header and pkg-config.
@@ -37,17 +43,24 @@ all: build
 
 build:
 	$(CARGO) build --release --locked
+	@$(MAKE) --no-print-directory $(SHLIB)
 
 $(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
 	$(CARGO) build --release --locked
 	touch $(REL)/libudsock.so $(REL)/libudsock.a
 
+$(SHLIB): $(REL)/libudsock.a udsock.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ -Wl,--whole-archive $(REL)/libudsock.a -Wl,--no-whole-archive \
+	    -Wl,--version-script=udsock.map -Wl,-soname,libudsock.so.$(MAJOR) -Wl,--no-undefined \
+	    -Wl,--gc-sections -Wl,--strip-debug -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
 header:
 	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
 
-install: $(REL)/libudsock.so $(REL)/libudsock.a
+install: $(SHLIB) $(REL)/libudsock.a
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 755 $(REL)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
 	ln -sf libudsock.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libudsock.so
 	install -m 644 $(REL)/libudsock.a $(DESTDIR)$(LIBDIR)/libudsock.a

@@ -21,9 +21,21 @@ check "libudsock.so -> .so.0 -> .so.$version" \
       "$(readlink "$UDS_LIBDIR/libudsock.so.0")" = "libudsock.so.$version" ]
 check "libudsock.a installed" [ -f "$UDS_LIBDIR/libudsock.a" ]
 
-exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVWiu]$/ {print $3}' | sort)
+# Defined dynamic symbols as NAME@@VERSION (the version definitions
+# themselves, absolute symbols named after their node, left out).
+dynsyms=$(readelf --dyn-syms -W "$so" | awk '$7 != "UND" && $7 != "ABS" && $5 ~ /GLOBAL|WEAK/ {print $8}' | sort)
+exported=$(sed 's/@.*//' <<<"$dynsyms" | sort -u)
 foreign=$(grep -v '^uds_' <<<"$exported" || true)
 check "only uds_* symbols exported${foreign:+ (also: $(echo $foreign))}" [ -z "$foreign" ]
+
+# Every export carries a version node of udsock.map (UDSOCK_0 for the 0.x
+# functions), as the default version (@@) a newly linked program binds to.
+nodes=$(sed -n 's/^\(UDSOCK_[0-9.]*\) *{.*/\1/p' udsock.map)
+check "udsock.map defines the node UDSOCK_0" grep -qx UDSOCK_0 <<<"$nodes"
+unversioned=$(grep -vE "@@($(paste -sd'|' <<<"$nodes"))\$" <<<"$dynsyms" || true)
+check "every export carries a udsock.map version${unversioned:+ (not: $(echo $unversioned))}" [ -z "$unversioned" ]
+check "the library defines the version UDSOCK_0" \
+    bash -c "readelf -V -W '$so' | grep -q 'Name: UDSOCK_0\$'"
 
 # pkgconf applies the sysroot to variables too; pkg-config 0.29 does not.
 header="$(pkg-config --variable=includedir udsock)/udsock.h"
