@@ -46,17 +46,6 @@ undeclared=$(comm -13 <(echo "$declared") <(echo "$exported"))
 check "every declared function is exported${missing:+ (missing: $(echo $missing))}" [ -z "$missing" ]
 check "every exported function is declared${undeclared:+ (undeclared: $(echo $undeclared))}" [ -z "$undeclared" ]
 
-# Every function the contract names is exported. The contract sits beside
-# the repository; the check is skipped only where it is absent.
-contract_md=../shared/API.md
-if [ -f "$contract_md" ]; then
-    contract=$(grep -oE '\buds_[a-z_]+\(' "$contract_md" | tr -d '(' | sort -u)
-    absent=$(comm -23 <(echo "$contract") <(echo "$exported"))
-    check "every function of API.md is exported${absent:+ (missing: $(echo $absent))}" [ -z "$absent" ]
-else
-    echo "ok - every function of API.md is exported # SKIP $contract_md not found"
-fi
-
 # Every name the header defines carries the prefix (no leaked Rust constants).
 stray=$(grep -oE '^#define [A-Za-z_0-9]+' "$header" | awk '{print $2}' | grep -vE '^(UDS_|UDSOCK_H$)' || true)
 check "header macros all UDS_*${stray:+ (stray: $(echo $stray))}" [ -z "$stray" ]
