@@ -58,16 +58,24 @@ $(SHLIB): $(REL)/libudsock.a udsock.map
 header:
 	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
 
+# The .pc file names its directories relative to ${prefix} and
+# ${exec_prefix} where they lie below them, as distributions write it, so
+# that it relocates: `pkg-config --define-prefix` on a DESTDIR tree.
+pc_rel = $(patsubst $(2)/%,$${$(3)}/%,$(1))
+PC_EXEC_PREFIX := $(if $(filter $(PREFIX),$(EXEC_PREFIX)),$${prefix},$(call pc_rel,$(EXEC_PREFIX),$(PREFIX),prefix))
+PC_LIBDIR      := $(call pc_rel,$(call pc_rel,$(LIBDIR),$(EXEC_PREFIX),exec_prefix),$(PREFIX),prefix)
+PC_INCLUDEDIR  := $(call pc_rel,$(INCLUDEDIR),$(PREFIX),prefix)
+INSTALL_DIRS   := $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 install: $(SHLIB) $(REL)/libudsock.a
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(INSTALL_DIRS)
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
 	ln -sf libudsock.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libudsock.so
 	install -m 644 $(REL)/libudsock.a $(DESTDIR)$(LIBDIR)/libudsock.a
 	install -m 644 include/udsock.h $(DESTDIR)$(INCLUDEDIR)/udsock.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(PC_EXEC_PREFIX)|' \
+	    -e 's|@LIBDIR@|$(PC_LIBDIR)|' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 
 uninstall:
@@ -85,6 +93,10 @@ stage: build
 	  echo 'export UDS_LIBDIR="$(STAGE)$(LIBDIR)"'; \
 	  echo 'export LD_LIBRARY_PATH="$(STAGE)$(LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"'; \
 	} > $(STAGE_ENV)
+	@# The one definition of how the tests link libudsock.a into an otherwise
+	@# dynamic program: what pkg-config --static prints, the archive named.
+	. $(STAGE_ENV) && \
+	  echo "export UDS_STATIC_LIBS=\"$$(pkg-config --static --libs udsock | sed 's/-ludsock\b/-l:libudsock.a/')\"" >> $(STAGE_ENV)
 
 # Every test. Each part prints its own summary; the first failure stops it.
 check: check-rust check-clippy stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
