@@ -66,7 +66,16 @@ PC_EXEC_PREFIX := $(if $(filter $(PREFIX),$(EXEC_PREFIX)),$${prefix},$(call pc_r
 PC_LIBDIR      := $(call pc_rel,$(call pc_rel,$(LIBDIR),$(EXEC_PREFIX),exec_prefix),$(PREFIX),prefix)
 PC_INCLUDEDIR  := $(call pc_rel,$(INCLUDEDIR),$(PREFIX),prefix)
 INSTALL_DIRS   := $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+# The directories `make install` created, one a line, for `make uninstall`
+# (empty: not recorded).
+INSTALL_RECORD ?= build/install-dirs
+
 install: $(SHLIB) $(REL)/libudsock.a
+	@[ -z "$(INSTALL_RECORD)" ] || { mkdir -p $(dir $(INSTALL_RECORD)) && touch "$(INSTALL_RECORD)" && \
+	  { while IFS= read -r d; do [ ! -d "$$d" ] || echo "$$d"; done < "$(INSTALL_RECORD)"; \
+	    for d in $(INSTALL_DIRS); do \
+	      while [ -n "$$d" ] && [ ! -e "$$d" ]; do echo "$$d"; d=$${d%/*}; done; \
+	    done; } | sort -u -o "$(INSTALL_RECORD)"; }
 	install -d $(INSTALL_DIRS)
 	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
@@ -78,15 +87,24 @@ install: $(SHLIB) $(REL)/libudsock.a
 	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 
+# Then the directories install created, deepest first, each only while
+# empty (rmdir never removes one that holds anything).
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.a \
 	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+	@[ ! -f "$(INSTALL_RECORD)" ] || { \
+	  sort -r "$(INSTALL_RECORD)" | while IFS= read -r d; do \
+	    for t in $(INSTALL_DIRS); do case $$t/ in "$$d"/*) \
+	      if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null && echo "rmdir $$d"; fi; break;; esac; done; \
+	  done; \
+	  while IFS= read -r d; do [ ! -d "$$d" ] || echo "$$d"; done < "$(INSTALL_RECORD)" > "$(INSTALL_RECORD).new"; \
+	  mv "$(INSTALL_RECORD).new" "$(INSTALL_RECORD)"; }
 
 # Always through cargo, which also sees a changed profile or environment.
 stage: build
 	rm -rf $(STAGE)
-	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE) INSTALL_RECORD=
 	{ echo 'export PKG_CONFIG_SYSROOT_DIR="$(STAGE)"'; \
 	  echo 'export PKG_CONFIG_LIBDIR="$(STAGE)$(PKGCONFIGDIR)"'; \
 	  echo 'export PKG_CONFIG_PATH='; \
@@ -113,6 +131,7 @@ check-clippy:
 
 check-abi: stage
 	bash c-tests/abi-check.sh
+	bash c-tests/install-check.sh
 
 check-c: stage
 	bash c-tests/run-unit.sh
