@@ -116,9 +116,19 @@ stage: build
 	. $(STAGE_ENV) && \
 	  echo "export UDS_STATIC_LIBS=\"$$(pkg-config --static --libs udsock | sed 's/-ludsock\b/-l:libudsock.a/')\"" >> $(STAGE_ENV)
 
-# Every test. Each part prints its own summary; the first failure stops it.
-check: check-rust check-clippy stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-bench
-	@echo "make check: all passed"
+# Every test. Each part runs to its end even when one before it failed;
+# tools/tally.sh adds up their counts into the last line, one total
+# "N passed, M failed[, K skipped]", and fails the target when M > 0.
+# The parts, run alone (make check-c), stage first; under check, once.
+CHECK_PARTS := check-rust check-clippy check-abi check-c check-reliability-quick \
+               check-cxx check-docs check-python check-bench
+TALLY       := bash tools/tally.sh
+STAGE_DEP   ?= stage
+
+check: stage
+	@$(TALLY) reset
+	@for p in $(CHECK_PARTS); do $(TALLY) run $$p $(MAKE) --no-print-directory $$p STAGE_DEP=; done; \
+	 $(TALLY) total
 
 check-rust:
 	$(CARGO) test --locked
@@ -129,36 +139,36 @@ check-rust:
 check-clippy:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-check-abi: stage
+check-abi: $(STAGE_DEP)
 	bash c-tests/abi-check.sh
 	bash c-tests/install-check.sh
 
-check-c: stage
+check-c: $(STAGE_DEP)
 	bash c-tests/run-unit.sh
 	bash c-tests/readme-check.sh
 
 # Load, faults and hostile input (SECURITY.md): quick sizes in make check.
-check-reliability-quick: stage
+check-reliability-quick: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash c-tests/reliability/run.sh
 
 # The full sizes: 1,000 clients x 100 frames, 100,000 fds, 256 MiB under signals.
-check-reliability: stage
+check-reliability: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --full
 
-check-cxx: stage
+check-cxx: $(STAGE_DEP)
 	. $(STAGE_ENV) && echo '#include <udsock.h>' | \
 	  $(CXX) -x c++ -Wall -Wextra -Werror -pedantic $$(pkg-config --cflags udsock) -fsyntax-only -
 	@echo "ok - udsock.h compiles as C++"
 
-check-docs: stage
+check-docs: $(STAGE_DEP)
 	@if [ -f c-tests/docs-check.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-check.sh; \
 	 else echo "check-docs: no document tests yet"; fi
 
-check-python: stage
+check-python: $(STAGE_DEP)
 	@if [ -f bindings/python/run-tests.sh ]; then . $(STAGE_ENV) && bash bindings/python/run-tests.sh; \
 	 else echo "check-python: no Python binding yet"; fi
 
-check-bench: stage
+check-bench: $(STAGE_DEP)
 	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
 	 else echo "check-bench: no benchmarks yet"; fi
 
@@ -166,12 +176,16 @@ demo: stage
 	@if [ -f c-tests/docs-demo.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-demo.sh; \
 	 else echo "demo: the documents' programs are not ported yet"; exit 1; fi
 
-# The C tests under AddressSanitizer/UBSan and under Valgrind memcheck.
+# The C tests under AddressSanitizer/UBSan and under Valgrind memcheck,
+# with one total like make check's. TALLY_KEEP=1 adds to the counts so far
+# instead: .ci/run's last line is the total of make check and this.
 check-sanitize: stage
-	bash c-tests/run-unit.sh --sanitize
-	bash c-tests/run-unit.sh --valgrind
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind
+	@[ -n "$(TALLY_KEEP)" ] || $(TALLY) reset
+	@$(TALLY) run unit-asan bash c-tests/run-unit.sh --sanitize; \
+	 $(TALLY) run unit-valgrind bash c-tests/run-unit.sh --valgrind; \
+	 $(TALLY) run reliability-asan sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize'; \
+	 $(TALLY) run reliability-valgrind sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind'; \
+	 $(TALLY) total
 
 # Coverage-guided fuzzing (cargo-fuzz, nightly toolchain): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300
