@@ -1,5 +1,6 @@
 # libudsock: build, install, test.
-#   make            release build (target/release/libudsock.{so,a})
+#   make            release build: target/release/libudsock.{so,a}, and
+#                   build/lib/libudsock.so (versioned exports) that install puts
 #   make demo       the documents' programs, ported to the library, run live
 #   make check      every test: Rust, C (dynamic and static), ABI, docs, Python
 #   make bench      raw system calls vs libudsock, side by side
@@ -8,7 +9,7 @@
 #   make header     regenerate the committed include/udsock.h
 
 .DELETE_ON_ERROR:
-.PHONY: all build man check-tool header install uninstall stage check check-rust check-abi check-c \
+.PHONY: all build man check-tool header install uninstall stage check check-rust check-clippy check-abi check-c \
         check-cxx check-docs check-python check-bench check-sanitize check-reliability-quick check-reliability demo bench bench-instr fuzz clean
 
 PREFIX      ?= /usr/local
@@ -28,8 +29,13 @@ MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 REL     := $(or $(CARGO_TARGET_DIR),target)/release
 # What the library is built from: `make install` rebuilds only when one of
 # these is newer, so `make && sudo make install` does not need cargo as root.
-LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml udsock.map
+LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml
 TOOL_SOURCES := $(shell find tool/src -name '*.rs') tool/Cargo.toml
+# The shared library as installed: linked again from the archive with
+# udsock.map, which gives every export the version UDSOCK_0. The cdylib
+# cargo builds cannot carry it: rustc passes the linker a version script
+# of its own first, and the linker keeps to that one.
+SHLIB   := build/lib/libudsock.so
 
 # The manual pages, generated so that they can never drift: udsock(1) from
 # the tool's clap definitions, uds_*(3) from the header's doc comments,
@@ -48,6 +54,7 @@ all: build
 
 build:
 	$(CARGO) build --release --locked --workspace
+	@$(MAKE) --no-print-directory $(SHLIB)
 	$(MAKE) --no-print-directory man
 
 $(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
@@ -67,37 +74,69 @@ $(MAN)/man7/libudsock.7 $(MAN3_NAMES:%=$(MAN)/man3/%.3) &: man/genman.py include
 	rm -rf $(MAN)/man3 $(MAN)/man7
 	python3 man/genman.py include/udsock.h README.md $(VERSION) $(MAN)
 
+$(SHLIB): $(REL)/libudsock.a udsock.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ -Wl,--whole-archive $(REL)/libudsock.a -Wl,--no-whole-archive \
+	    -Wl,--version-script=udsock.map -Wl,-soname,libudsock.so.$(MAJOR) -Wl,--no-undefined \
+	    -Wl,--gc-sections -Wl,--strip-debug -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
 header:
 	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
 
-install: $(REL)/libudsock.so $(REL)/libudsock.a $(REL)/udsock $(MAN_PAGES)
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
-	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+# The .pc file names its directories relative to ${prefix} and
+# ${exec_prefix} where they lie below them, as distributions write it, so
+# that it relocates: `pkg-config --define-prefix` on a DESTDIR tree.
+pc_rel = $(patsubst $(2)/%,$${$(3)}/%,$(1))
+PC_EXEC_PREFIX := $(if $(filter $(PREFIX),$(EXEC_PREFIX)),$${prefix},$(call pc_rel,$(EXEC_PREFIX),$(PREFIX),prefix))
+PC_LIBDIR      := $(call pc_rel,$(call pc_rel,$(LIBDIR),$(EXEC_PREFIX),exec_prefix),$(PREFIX),prefix)
+PC_INCLUDEDIR  := $(call pc_rel,$(INCLUDEDIR),$(PREFIX),prefix)
+INSTALL_DIRS   := $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+                  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+# The directories `make install` created, one a line, for `make uninstall`
+# (empty: not recorded).
+INSTALL_RECORD ?= build/install-dirs
+
+install: $(SHLIB) $(REL)/libudsock.a $(REL)/udsock $(MAN_PAGES)
+	@[ -z "$(INSTALL_RECORD)" ] || { mkdir -p $(dir $(INSTALL_RECORD)) && touch "$(INSTALL_RECORD)" && \
+	  { while IFS= read -r d; do [ ! -d "$$d" ] || echo "$$d"; done < "$(INSTALL_RECORD)"; \
+	    for d in $(INSTALL_DIRS); do \
+	      while [ -n "$$d" ] && [ ! -e "$$d" ]; do echo "$$d"; d=$${d%/*}; done; \
+	    done; } | sort -u -o "$(INSTALL_RECORD)"; }
+	install -d $(INSTALL_DIRS)
 	install -m 755 $(REL)/udsock $(DESTDIR)$(BINDIR)/udsock
 	install -m 644 $(MAN)/man1/udsock.1 $(DESTDIR)$(MANDIR)/man1/udsock.1
 	install -m 644 $(MAN)/man7/libudsock.7 $(DESTDIR)$(MANDIR)/man7/libudsock.7
 	install -m 644 $(MAN3_NAMES:%=$(MAN)/man3/%.3) $(DESTDIR)$(MANDIR)/man3/
-	install -m 755 $(REL)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION)
 	ln -sf libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR)
 	ln -sf libudsock.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libudsock.so
 	install -m 644 $(REL)/libudsock.a $(DESTDIR)$(LIBDIR)/libudsock.a
 	install -m 644 include/udsock.h $(DESTDIR)$(INCLUDEDIR)/udsock.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(PC_EXEC_PREFIX)|' \
+	    -e 's|@LIBDIR@|$(PC_LIBDIR)|' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/udsock.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc
 
+# Then the directories install created, deepest first, each only while
+# empty (rmdir never removes one that holds anything).
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libudsock.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libudsock.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libudsock.so $(DESTDIR)$(LIBDIR)/libudsock.a \
 	      $(DESTDIR)$(INCLUDEDIR)/udsock.h $(DESTDIR)$(PKGCONFIGDIR)/udsock.pc \
 	      $(DESTDIR)$(BINDIR)/udsock $(DESTDIR)$(MANDIR)/man1/udsock.1 $(DESTDIR)$(MANDIR)/man7/libudsock.7 \
 	      $(MAN3_NAMES:%=$(DESTDIR)$(MANDIR)/man3/%.3)
+	@[ ! -f "$(INSTALL_RECORD)" ] || { \
+	  sort -r "$(INSTALL_RECORD)" | while IFS= read -r d; do \
+	    for t in $(INSTALL_DIRS); do case $$t/ in "$$d"/*) \
+	      if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null && echo "rmdir $$d"; fi; break;; esac; done; \
+	  done; \
+	  while IFS= read -r d; do [ ! -d "$$d" ] || echo "$$d"; done < "$(INSTALL_RECORD)" > "$(INSTALL_RECORD).new"; \
+	  mv "$(INSTALL_RECORD).new" "$(INSTALL_RECORD)"; }
 
 # Always through cargo, which also sees a changed profile or environment.
 stage: build
 	rm -rf $(STAGE)
-	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE) INSTALL_RECORD=
 	{ echo 'export PKG_CONFIG_SYSROOT_DIR="$(STAGE)"'; \
 	  echo 'export PKG_CONFIG_LIBDIR="$(STAGE)$(PKGCONFIGDIR)"'; \
 	  echo 'export PKG_CONFIG_PATH='; \
@@ -106,49 +145,68 @@ stage: build
 	  echo 'export UDSOCK_BIN="$(STAGE)$(BINDIR)/udsock"'; \
 	  echo 'export UDS_MANDIR="$(STAGE)$(MANDIR)"'; \
 	} > $(STAGE_ENV)
+	@# The one definition of how the tests link libudsock.a into an otherwise
+	@# dynamic program: what pkg-config --static prints, the archive named.
+	. $(STAGE_ENV) && \
+	  echo "export UDS_STATIC_LIBS=\"$$(pkg-config --static --libs udsock | sed 's/-ludsock\b/-l:libudsock.a/')\"" >> $(STAGE_ENV)
 
-# Every test. Each part prints its own summary; the first failure stops it.
-check: check-rust stage check-abi check-c check-reliability-quick check-cxx check-docs check-python check-tool check-bench
-	@echo "make check: all passed"
+# Every test. Each part runs to its end even when one before it failed;
+# tools/tally.sh adds up their counts into the last line, one total
+# "N passed, M failed[, K skipped]", and fails the target when M > 0.
+# The parts, run alone (make check-c), stage first; under check, once.
+CHECK_PARTS := check-rust check-clippy check-abi check-c check-reliability-quick \
+               check-cxx check-docs check-python check-tool check-bench
+TALLY       := bash tools/tally.sh
+STAGE_DEP   ?= stage
+
+check: stage
+	@$(TALLY) reset
+	@for p in $(CHECK_PARTS); do $(TALLY) run $$p $(MAKE) --no-print-directory $$p STAGE_DEP=; done; \
+	 $(TALLY) total
 
 check-rust:
 	$(CARGO) test --locked --workspace
 	$(CARGO) run --locked --quiet --example echo
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
 
-check-abi: stage
-	bash c-tests/abi-check.sh
+# Lints: Cargo.toml's [lints] table (every unsafe block documented).
+check-clippy:
+	$(CARGO) clippy --all-targets --locked -- -D warnings
 
-check-c: stage
+check-abi: $(STAGE_DEP)
+	bash c-tests/abi-check.sh
+	bash c-tests/install-check.sh
+
+check-c: $(STAGE_DEP)
 	bash c-tests/run-unit.sh
 	bash c-tests/readme-check.sh
 
 # Load, faults and hostile input (SECURITY.md): quick sizes in make check.
-check-reliability-quick: stage
+check-reliability-quick: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash c-tests/reliability/run.sh
 
 # The full sizes: 1,000 clients x 100 frames, 100,000 fds, 256 MiB under signals.
-check-reliability: stage
+check-reliability: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --full
 
-check-cxx: stage
+check-cxx: $(STAGE_DEP)
 	. $(STAGE_ENV) && echo '#include <udsock.h>' | \
 	  $(CXX) -x c++ -Wall -Wextra -Werror -pedantic $$(pkg-config --cflags udsock) -fsyntax-only -
 	@echo "ok - udsock.h compiles as C++"
 
-check-docs: stage
+check-docs: $(STAGE_DEP)
 	@if [ -f c-tests/docs-check.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-check.sh; \
 	 else echo "check-docs: no document tests yet"; fi
 
-check-python: stage
+check-python: $(STAGE_DEP)
 	@if [ -f bindings/python/run-tests.sh ]; then . $(STAGE_ENV) && bash bindings/python/run-tests.sh; \
 	 else echo "check-python: no Python binding yet"; fi
 
 # The udsock tool against real peers, and the manual pages.
-check-tool: stage
+check-tool: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash tool/run-tests.sh
 
-check-bench: stage
+check-bench: $(STAGE_DEP)
 	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
 	 else echo "check-bench: no benchmarks yet"; fi
 
@@ -159,12 +217,16 @@ demo:
 	@. $(STAGE_ENV) && bash c-tests/docs-demo.sh
 	@. $(STAGE_ENV) && bash tool/demo.sh
 
-# The C tests under AddressSanitizer/UBSan and under Valgrind memcheck.
+# The C tests under AddressSanitizer/UBSan and under Valgrind memcheck,
+# with one total like make check's. TALLY_KEEP=1 adds to the counts so far
+# instead: .ci/run's last line is the total of make check and this.
 check-sanitize: stage
-	bash c-tests/run-unit.sh --sanitize
-	bash c-tests/run-unit.sh --valgrind
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind
+	@[ -n "$(TALLY_KEEP)" ] || $(TALLY) reset
+	@$(TALLY) run unit-asan bash c-tests/run-unit.sh --sanitize; \
+	 $(TALLY) run unit-valgrind bash c-tests/run-unit.sh --valgrind; \
+	 $(TALLY) run reliability-asan sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize'; \
+	 $(TALLY) run reliability-valgrind sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind'; \
+	 $(TALLY) total
 
 # Coverage-guided fuzzing (cargo-fuzz, nightly toolchain): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 300

@@ -11,12 +11,12 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
 
-    // SONAME libudsock.so.<major>: bumped only on an ABI break.
+    // SONAME libudsock.so.<major>: bumped only on an ABI break. rustc
+    // exports only the #[no_mangle] functions (uds_*); the version script
+    // udsock.map, which versions them, is applied where the Makefile links
+    // the installed library from libudsock.a (rustc's own script would
+    // shadow it here).
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libudsock.so.{major}");
-    // Export uds_* and nothing else.
-    let map = root.join("udsock.map");
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", map.display());
-    println!("cargo:rerun-if-changed=udsock.map");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
 

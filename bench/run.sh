@@ -35,8 +35,8 @@ CC=${CC:-cc}
 FLAGS="-O2 -std=c99 -Wall -Wextra -Werror"
 cflags=$(pkg-config --cflags udsock) || { echo "bench: pkg-config cannot find udsock" >&2; exit 2; }
 libs=$(pkg-config --libs udsock)
-# Static: the archive itself, then what `pkg-config --static` says it needs.
-static_libs="$UDS_LIBDIR/libudsock.a $(pkg-config --static --libs-only-l udsock | sed 's/-ludsock//')"
+# Static: libudsock.a into the otherwise dynamic program (build/stage/env.sh).
+static_libs=$UDS_STATIC_LIBS
 
 # Workloads 5-7 need the second half of the API (fds, credentials, batches).
 progs=(core)

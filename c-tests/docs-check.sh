@@ -294,20 +294,14 @@ docs_build_ported() {     # DOC PROG SOURCE [CFLAGS...]
 }
 
 # The same, linked with libudsock.a instead of the shared library.
+# UDS_STATIC_LIBS: build/stage/env.sh's one definition of that link.
 docs_build_static() {     # DOC PROG SOURCE [CFLAGS...]
-    local doc=$1 prog=$2 src=$3 libs=() l
+    local doc=$1 prog=$2 src=$3
     shift 3
-    for l in $(pkg-config --static --libs udsock); do
-        case $l in
-            -ludsock) ;;
-            *) libs+=("$l") ;;
-        esac
-    done
-    # shellcheck disable=SC2046
+    # shellcheck disable=SC2046,SC2086
     docs_cc "$doc/ported-static/$prog" "$DOCS_BUILD/$doc/ported-static/$prog" \
         "${DOCS_STRICT[@]}" "$@" $(pkg-config --cflags udsock) \
-        "$DOCS_CT/$doc/ported/$src" "${UDS_LIBDIR:-$(pkg-config --variable=libdir udsock)}/libudsock.a" \
-        "${libs[@]}"
+        "$DOCS_CT/$doc/ported/$src" ${UDS_STATIC_LIBS:?build/stage/env.sh sets it}
 }
 
 docs_build_fixture() {    # DOC NAME SOURCE

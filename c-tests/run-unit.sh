@@ -16,8 +16,8 @@ out=build/c-unit-${mode#--}
 mkdir -p "$out"
 cflags=$(pkg-config --cflags udsock)
 libs=$(pkg-config --libs udsock)
-# Static: the archive itself, then what Libs.private says it needs.
-static_libs="$UDS_LIBDIR/libudsock.a $(pkg-config --static --libs-only-l udsock | sed 's/-ludsock//')"
+# Static: libudsock.a into the otherwise dynamic test (build/stage/env.sh).
+static_libs=$UDS_STATIC_LIBS
 
 pass=0 fail=0 skip=0
 for src in c-tests/unit/*.c; do

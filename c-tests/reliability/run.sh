@@ -81,5 +81,5 @@ for src in c-tests/reliability/*.c; do
 done
 [ ${#skipped[@]} = 0 ] || echo "${#skipped[@]} skipped: ${skipped[*]}"
 echo "reliability ${mode#--}: $(($(date +%s) - start)) s"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed$([ ${#skipped[@]} = 0 ] || echo ", ${#skipped[@]} skipped")"
 [ "$fail" = 0 ]
