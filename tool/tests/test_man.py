@@ -24,7 +24,9 @@ def staged():
 def exported():
     out = subprocess.run(["nm", "-D", "--defined-only", str(LIBDIR / "libudsock.so")], capture_output=True,
                          text=True, check=True).stdout
-    return {l.split()[2] for l in out.splitlines() if len(l.split()) == 3 and l.split()[2].startswith("uds_")}
+    # Versioned exports read "uds_x@@UDSOCK_0": the name is before the "@".
+    names = (l.split()[2].split("@")[0] for l in out.splitlines() if len(l.split()) == 3)
+    return {n for n in names if n.startswith("uds_")}
 
 
 def declared():
