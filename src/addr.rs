@@ -14,7 +14,7 @@
 
 use std::ffi::CStr;
 use std::fmt;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use crate::error::{err, sys_err, Result, Shown};
 use crate::sys::{self, RawAddr, EINVAL, ENAMETOOLONG, PATH_MAX, SUN_PATH_LEN};
@@ -170,24 +170,9 @@ impl<'a> FormatSink<'a> {
 
 impl FormatSink<'_> {
     /// Writes `n` in decimal.
-    pub fn put_decimal(&mut self, mut n: u32) {
+    pub fn put_decimal(&mut self, n: u32) {
         let mut d = [0u8; 10];
-        let mut i = d.len();
-        loop {
-            i -= 1;
-            d[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.put(&d[i..]);
-    }
-
-    /// Writes `/proc/self/fd/<fd>`: the name of an open fd's file.
-    pub fn put_proc_fd(&mut self, fd: RawFd) {
-        self.put(b"/proc/self/fd/");
-        self.put_decimal(fd as u32);
+        self.put(sys::decimal(n, &mut d));
     }
 }
 
@@ -320,7 +305,7 @@ impl Target {
             ));
         }
         let dir = open_parent(path, parent)?;
-        if let Some(raw) = alias(dir.as_raw_fd(), name) {
+        if let Some(raw) = sys::fd_address(dir.as_fd(), name) {
             return Ok(Target { raw, held: Some(dir) });
         }
         // The socket file itself, opened by its name in the directory.
@@ -328,11 +313,8 @@ impl Target {
         c[..name.len()].copy_from_slice(name);
         let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).expect("checked: no interior NUL");
         let file = sys::open_socket_file(dir.as_raw_fd(), cname).map_err(|e| sys_err!(e, "open {}", Shown(path)))?;
-        let mut buf = [0u8; 32];
-        let mut w = FormatSink::new(&mut buf);
-        w.put_proc_fd(file.as_raw_fd());
-        let n = w.needed;
-        Ok(Target { raw: RawAddr::fill(b"", &buf[..n], 1), held: Some(file) })
+        let raw = sys::fd_address(file.as_fd(), b"").expect("/proc/self/fd/N fits");
+        Ok(Target { raw, held: Some(file) })
     }
 
     /// An abstract name of 1..=107 bytes.
@@ -363,16 +345,6 @@ impl Target {
 pub(crate) fn open_parent(path: &[u8], parent: &[u8]) -> Result<OwnedFd> {
     let c = StackCStr::new(parent);
     sys::open_dir(c.as_cstr()).map_err(|e| sys_err!(e, "open the directory of {}", Shown(path)))
-}
-
-/// `/proc/self/fd/<dir>/<name>` as a kernel address, if it fits.
-pub(crate) fn alias(dir: RawFd, name: &[u8]) -> Option<RawAddr> {
-    let mut prefix = [0u8; 32];
-    let mut w = FormatSink::new(&mut prefix);
-    w.put_proc_fd(dir);
-    w.put(b"/");
-    let plen = w.needed;
-    (plen + name.len() <= MAX_DIRECT_PATH).then(|| RawAddr::fill(&prefix[..plen], name, 1))
 }
 
 #[cfg(test)]

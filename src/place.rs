@@ -20,7 +20,7 @@ use std::ffi::CStr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::addr::{alias, check_path, open_parent, split, FormatSink, Sink, MAX_DIRECT_PATH};
+use crate::addr::{check_path, open_parent, split, FormatSink, Sink, MAX_DIRECT_PATH};
 use crate::error::{err, sys_err, Error, Result, Shown};
 use crate::registry::{self, id_of, BoundFile, Id, Lock, Stale};
 use crate::sys::{self, RawAddr, EADDRINUSE, ECONNREFUSED, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSOCK};
@@ -148,7 +148,7 @@ impl<'p> Place<'p> {
                 self.path.len()
             ));
         }
-        if let Some(raw) = alias(self.dirfd(), name) {
+        if let Some(raw) = sys::fd_address(self.dir.as_fd(), name) {
             sys::bind(fd, &raw).map_err(failed)?;
             return Ok(Some(raw.path_bytes().split(|&b| b == 0).next().unwrap_or_default().into()));
         }
@@ -471,18 +471,10 @@ pub(crate) fn unlink_path(path: &[u8]) -> Result<()> {
     Place::new(path)?.remove_socket(None)
 }
 
-/// `/proc/self/fd/N` of an `O_PATH` handle, NUL-terminated, in `buf`.
-fn inode_alias<'b>(inode: &OwnedFd, buf: &'b mut [u8; 40]) -> &'b CStr {
-    let mut w = FormatSink::new(&mut buf[..39]);
-    w.put_proc_fd(inode.as_raw_fd());
-    let n = w.needed;
-    CStr::from_bytes_with_nul(&buf[..=n]).expect("digits only")
-}
-
 /// chmod through `/proc/self/fd/N` of an `O_PATH` handle.
 fn chmod_inode(inode: &OwnedFd, mode: u32) -> sys::SysResult<()> {
-    let mut buf = [0u8; 40];
-    sys::chmod(inode_alias(inode, &mut buf), mode)
+    let mut buf = [0u8; 32];
+    sys::chmod(sys::fd_name(inode.as_fd(), &mut buf), mode)
 }
 
 /// Whether the socket file `inode` may be the one a socket of type `ty`
@@ -502,9 +494,7 @@ fn could_be_ours(inode: &OwnedFd, ty: i32) -> bool {
 /// `inode` itself, through `/proc/self/fd/N` (the name is not looked up
 /// again), and closes it. `ENOENT` when /proc is not mounted.
 fn connect_inode(inode: &OwnedFd, ty: i32) -> sys::SysResult<()> {
-    let mut buf = [0u8; 40];
-    let alias = inode_alias(inode, &mut buf);
-    let raw = RawAddr::fill(b"", alias.to_bytes(), 1);
+    let raw = sys::fd_address(inode.as_fd(), b"").expect("/proc/self/fd/N fits");
     let probe = sys::socket(ty | sys::SOCK_NONBLOCK)?;
     sys::connect(probe.as_fd(), &raw)
 }

@@ -27,7 +27,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::os::fd::{OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::sys;
@@ -137,11 +137,13 @@ impl Table {
         };
         self.live.push(fd);
         self.by_socket.insert(socket, fd);
+        RECORDS.fetch_add(1, Ordering::AcqRel);
         (self.slots[i].insert(r), old)
     }
 
     fn remove(&mut self, fd: RawFd) -> Option<Record> {
         let r = self.slots.get_mut(usize::try_from(fd).ok()?)?.take()?;
+        RECORDS.fetch_sub(1, Ordering::AcqRel);
         self.live.swap_remove(r.at);
         if let Some(&moved) = self.live.get(r.at) {
             if let Some(m) = self.get_mut(moved) {
@@ -172,6 +174,19 @@ impl Table {
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+/// How many records the table holds: calls that only look a socket up, or
+/// drop what a closed fd had, skip the lock (and the fstat) while it is 0,
+/// as it is in a program that never binds a pathname.
+static RECORDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Set once a socket is bound under a name the kernel reports otherwise:
+/// until then accept has nothing to record.
+static HAS_ALIASES: AtomicBool = AtomicBool::new(false);
+
+fn empty() -> bool {
+    RECORDS.load(Ordering::Acquire) == 0
+}
 
 /// What a stale record held and its owner must release: its lock.
 pub(crate) struct Stale(pub Option<BoundFile>);
@@ -240,6 +255,9 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 /// socketpair): anything recorded at that number belonged to a socket
 /// closed with a plain close(2), and is handed back for release.
 pub(crate) fn fd_reused(fd: RawFd) -> Stale {
+    if empty() {
+        return Stale(None);
+    }
     with(|t| stale(t.remove(fd)))
 }
 
@@ -262,6 +280,7 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile) -> [Stale; 3]
         let replaced = r.file.replace(file);
         if let Some(alias) = alias {
             t.by_alias.insert(alias, fd);
+            HAS_ALIASES.store(true, Ordering::Release);
         }
         if let Some(lock) = lock {
             t.by_lock.insert(lock, fd);
@@ -276,6 +295,9 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile) -> [Stale; 3]
 /// to a name the kernel reports otherwise, `conn`'s local name is the
 /// listener's real path.
 pub(crate) fn record_accepted(listener: RawFd, conn: RawFd) {
+    if !HAS_ALIASES.load(Ordering::Acquire) {
+        return;
+    }
     let Some(lid) = socket_id(listener) else { return };
     let Some(cid) = socket_id(conn) else { return };
     with(|t| {
@@ -341,6 +363,9 @@ fn sweep(candidates: [Option<(RawFd, Id, u64)>; 2]) -> [Stale; 2] {
 /// The record for the socket `fd` refers to (`fd` itself, or the fd whose
 /// dup it is, provided that one still refers to the socket): its fd.
 fn find(fd: RawFd) -> Option<(RawFd, Id)> {
+    if empty() {
+        return None;
+    }
     let id = socket_id(fd)?;
     let at = with(|t| match t.get(fd) {
         Some(r) if r.socket == id => Some(fd),
@@ -365,12 +390,18 @@ pub(crate) fn take_file(fd: RawFd) -> Option<BoundFile> {
 /// Drops what is recorded at `fd` (it is being closed); the caller
 /// releases what it held.
 pub(crate) fn forget(fd: RawFd) -> Stale {
+    if empty() {
+        return Stale(None);
+    }
     with(|t| stale(t.remove(fd)))
 }
 
 /// Whether this process bound `fd` itself through the library and the file
 /// is still to be removed: what `uds_close` removes.
 pub(crate) fn owns_file(fd: RawFd) -> bool {
+    if empty() {
+        return false;
+    }
     let Some(id) = socket_id(fd) else { return false };
     let pid = sys::getpid();
     with(|t| t.get(fd).is_some_and(|r| r.socket == id && r.pid == pid && r.file.is_some()))

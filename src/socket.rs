@@ -75,7 +75,7 @@ pub fn bind(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
 /// Replaces a `/proc/self/fd/N/name` alias that this process bound a long
 /// path through by the real path.
 fn unalias(a: Addr) -> Addr {
-    if a.kind() == AddrKind::Pathname && a.name().starts_with(b"/proc/self/fd/") {
+    if a.kind() == AddrKind::Pathname && sys::is_fd_address(a.name()) {
         if let Some(real) = registry::path_of_alias(a.name()) {
             return Addr::pathname(&real);
         }
@@ -229,7 +229,7 @@ pub fn local_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
 /// shows the `/proc/self/fd/N/name` alias it used.
 pub fn peer_addr(fd: BorrowedFd<'_>) -> Result<Addr> {
     let raw = sys::getpeername(fd).map_err(|e| name_error(fd, e, "getpeername"))?;
-    if raw.path_bytes().starts_with(b"/proc/self/fd/") {
+    if sys::is_fd_address(raw.path_bytes()) {
         if let Some(real) = registry::peer_path_of(fd.as_raw_fd()) {
             return Ok(Addr::pathname(&real));
         }

@@ -91,6 +91,55 @@ impl RawAddr {
     }
 }
 
+// --- /proc/self/fd: names for what a descriptor refers to -------------------
+
+const FD_DIR: &[u8] = b"/proc/self/fd/";
+
+/// `n` in decimal, in the end of `buf`.
+pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// `/proc/self/fd/<fd>` in `buf` (NUL-terminated): a name for what `fd`
+/// refers to, that path lookups follow to the very file.
+pub fn fd_name<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8; 32]) -> &'b CStr {
+    let mut digits = [0u8; 10];
+    let digits = decimal(fd.as_raw_fd() as u32, &mut digits);
+    let len = FD_DIR.len() + digits.len();
+    buf[..FD_DIR.len()].copy_from_slice(FD_DIR);
+    buf[FD_DIR.len()..len].copy_from_slice(digits);
+    buf[len] = 0;
+    CStr::from_bytes_with_nul(&buf[..=len]).expect("digits only")
+}
+
+/// A pathname address for what `fd` refers to (`/proc/self/fd/<fd>`), or,
+/// with a `name`, for that name in the directory `fd` refers to
+/// (`/proc/self/fd/<fd>/<name>`): `None` if it does not fit in `sun_path`.
+pub fn fd_address(fd: BorrowedFd<'_>, name: &[u8]) -> Option<RawAddr> {
+    let mut buf = [0u8; 32];
+    let prefix = fd_name(fd, &mut buf).to_bytes();
+    let mut at = prefix.len();
+    if !name.is_empty() {
+        buf[at] = b'/';
+        at += 1;
+    }
+    (at + name.len() < SUN_PATH_LEN).then(|| RawAddr::fill(&buf[..at], name, 1))
+}
+
+/// Whether a pathname is one of the names [`fd_address`] makes: the kernel
+/// reports such a name for a socket bound or connected through one.
+pub fn is_fd_address(path: &[u8]) -> bool {
+    path.starts_with(FD_DIR)
+}
+
 /// Takes ownership of `ret`: a descriptor the kernel just gave this
 /// process (a return value, or an entry of an `SCM_RIGHTS` block) that
 /// nothing else owns. Only ever called on such descriptors.
@@ -325,13 +374,10 @@ pub fn open_socket_file(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
 /// `/proc/self/fd/N`), in `buf`; its length. `ENOENT` without /proc, and
 /// for a file that was deleted.
 pub fn fd_path(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
-    use std::io::Write;
-    let mut link = [0u8; 32];
-    // The descriptor's decimal digits always fit; the buffer starts zeroed,
-    // so the text is NUL-terminated.
-    let _ = write!(&mut link[..31], "/proc/self/fd/{}", fd.as_raw_fd());
+    let mut name = [0u8; 32];
+    let link = fd_name(fd, &mut name);
     // SAFETY: link is NUL-terminated; buf is writable for buf.len() bytes.
-    let len = syscall!(unsafe { libc::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) })? as usize;
+    let len = syscall!(unsafe { libc::readlink(link.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })? as usize;
     if len == buf.len() || buf[..len].ends_with(b" (deleted)") || buf.first() != Some(&b'/') {
         return Err(libc::ENOENT);
     }
