@@ -374,10 +374,10 @@ int uds_socketpair(int type, int *sv);
  * through the directory fd only if it is still the inode that was judged,
  * whose `O_PATH` handle is kept open until then. A live socket is never
  * removed (`EADDRINUSE`), nor a regular file or a symlink (`EEXIST`). Of
- * two servers started at once on one path, exactly one binds. A lock
- * still held by a listener of this process that was closed with a plain
- * close(2), or by a copy of it inherited across fork(2), does not stop
- * the path from being taken once its socket file is stale.
+ * two servers started at once on one path, exactly one binds. The lock
+ * of a listener of this process that was closed with a plain close(2),
+ * or of one inherited across fork(2) and closed here, is taken over by
+ * the next listener on the path.
  *
  * Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
  * (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,

@@ -209,13 +209,8 @@ impl<'p> Place<'p> {
     /// Takes `<path>.lock` (created if needed) with a non-blocking `flock`.
     /// Someone else holding it means a live listener owns the path; a
     /// listener of this process that is gone (closed with a plain close(2))
-    /// hands its lock over. A lock still held for a socket file that no
-    /// socket is bound to any more belongs to a listener that is gone (its
-    /// copy of the lock lingering in a process it forked, or that forked
-    /// it): the path is then taken without the lock (`None`); that the file
-    /// is stale is what makes replacing it safe, and it is checked again
-    /// right before the file is removed.
-    fn lock(&self) -> Result<Option<Lock>> {
+    /// hands its lock over, as does one inherited across fork(2).
+    fn lock(&self) -> Result<Lock> {
         let lock_name = self.lock_name()?;
         // A lock file removed by its owner between our open and flock would
         // leave us holding a lock nobody else sees: check it is still linked.
@@ -227,8 +222,6 @@ impl<'p> Place<'p> {
                 Lock { fd, id: id_of(&held) }
             } else if let Some(lock) = registry::take_stale_lock(id_of(&held)) {
                 lock
-            } else if matches!(self.judge(), Ok(Some(_))) {
-                return Ok(None);
             } else {
                 return Err(err!(
                     EADDRINUSE,
@@ -238,7 +231,7 @@ impl<'p> Place<'p> {
                 ));
             };
             match sys::lstat_at(self.dirfd(), lock_name.as_cstr()) {
-                Ok(now) if id_of(&now) == lock.id => return Ok(Some(lock)),
+                Ok(now) if id_of(&now) == lock.id => return Ok(lock),
                 _ => continue,
             }
         }
@@ -412,7 +405,7 @@ pub(crate) fn bind(fd: BorrowedFd<'_>, path: &[u8], opts: BindOptions) -> Result
     if let Some(m) = opts.mode {
         sys::fchmod(fd, m).map_err(|e| sys_err!(e, "fchmod 0{m:o} of the unbound socket"))?;
     }
-    let lock = if opts.replace_stale { place.lock()? } else { None };
+    let lock = if opts.replace_stale { Some(place.lock()?) } else { None };
     match place.bind_and_settle(fd, opts.mode, opts.replace_stale) {
         Ok((file, alias)) => {
             let bound = BoundFile { path: path.into(), alias, dir: place.dir_path(), file, lock };

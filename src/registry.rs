@@ -99,6 +99,8 @@ struct Table {
     by_alias: HashMap<Box<[u8]>, RawFd>,
     /// Lock file identity -> the fd of the record holding it.
     by_lock: HashMap<Id, RawFd>,
+    /// Locks of records inherited across fork(2) whose socket is gone here.
+    inherited: HashMap<Id, Lock>,
     serial: u64,
     sweep: usize,
 }
@@ -191,14 +193,21 @@ fn empty() -> bool {
 /// What a stale record held and its owner must release: its lock.
 pub(crate) struct Stale(pub Option<BoundFile>);
 
-impl From<Record> for Stale {
-    fn from(r: Record) -> Stale {
-        Stale(r.file)
+impl Table {
+    /// What a removed record held, for its owner to release; but a lock
+    /// inherited across fork(2) is kept here instead: its open file
+    /// description is shared with the process that took it, so letting go
+    /// of this copy frees nothing, while keeping it lets a listener of this
+    /// process take the path over ([`take_stale_lock`]).
+    fn stale(&mut self, r: Option<Record>) -> Stale {
+        let Some(r) = r else { return Stale(None) };
+        let mut file = r.file;
+        if let Some(f) = file.as_mut().filter(|f| f.lock.is_some() && r.pid != sys::getpid()) {
+            let lock = f.lock.take().expect("checked");
+            self.inherited.insert(lock.id, lock);
+        }
+        Stale(file)
     }
-}
-
-fn stale(r: Option<Record>) -> Stale {
-    Stale(r.and_then(|r| r.file))
 }
 
 // --- the lock and fork -----------------------------------------------------
@@ -258,7 +267,7 @@ pub(crate) fn fd_reused(fd: RawFd) -> Stale {
     if empty() {
         return Stale(None);
     }
-    with(|t| stale(t.remove(fd)))
+    with(|t| { let r = t.remove(fd); t.stale(r) })
 }
 
 /// Records that `fd` (socket `socket`) bound `file`, replacing whatever
@@ -285,7 +294,8 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile) -> [Stale; 3]
         if let Some(lock) = lock {
             t.by_lock.insert(lock, fd);
         }
-        (Stale(replaced.or(old.and_then(|r| r.file))), t.sweep_candidates())
+        let old = t.stale(old);
+        (Stale(replaced.or(old.0)), t.sweep_candidates())
     });
     let [a, b] = sweep(swept);
     [old, a, b]
@@ -352,7 +362,10 @@ impl Table {
 fn sweep(candidates: [Option<(RawFd, Id, u64)>; 2]) -> [Stale; 2] {
     candidates.map(|c| match c {
         Some((fd, id, serial)) if socket_id(fd) != Some(id) => {
-            with(|t| stale(if t.get(fd).is_some_and(|r| r.serial == serial) { t.remove(fd) } else { None }))
+            with(|t| {
+                let r = if t.get(fd).is_some_and(|r| r.serial == serial) { t.remove(fd) } else { None };
+                t.stale(r)
+            })
         }
         _ => Stale(None),
     })
@@ -393,7 +406,7 @@ pub(crate) fn forget(fd: RawFd) -> Stale {
     if empty() {
         return Stale(None);
     }
-    with(|t| stale(t.remove(fd)))
+    with(|t| { let r = t.remove(fd); t.stale(r) })
 }
 
 /// Whether this process bound `fd` itself through the library and the file
@@ -436,10 +449,14 @@ pub(crate) fn path_of_alias(alias: &[u8]) -> Option<Arc<[u8]>> {
 /// socket is gone (closed with a plain close(2), maybe before a fork): its
 /// lock, handed over to the caller, who takes the path over.
 pub(crate) fn take_stale_lock(lock: Id) -> Option<Lock> {
-    let (fd, id) = with(|t| {
+    let found = with(|t| {
         let fd = *t.by_lock.get(&lock)?;
         t.get(fd).map(|r| (fd, r.socket))
-    })?;
+    });
+    let (fd, id) = match found {
+        Some(found) => found,
+        None => return with(|t| t.inherited.remove(&lock)),
+    };
     if socket_id(fd) == Some(id) {
         return None; // its listener is alive (here, or inherited across fork)
     }
