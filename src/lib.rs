@@ -11,7 +11,8 @@
 //! [`addr`] (addresses), [`socket`] (create, bind, listen, accept, connect),
 //! [`io`] (data), [`frame`] (length-prefixed messages), [`activation`]
 //! (sd_listen_fds), [`notify`] (sd_notify), [`stream`] (frames with
-//! descriptors on non-blocking sockets, for event loops). Errors are [`Error`]: an errno and one line of text.
+//! descriptors on non-blocking sockets, for event loops). Errors are
+//! [`Error`]: an errno and one line of text.
 //!
 //! ```
 //! use std::os::fd::AsFd;
