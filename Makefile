@@ -167,6 +167,7 @@ check: stage
 check-rust:
 	$(CARGO) test --locked --workspace
 	$(CARGO) run --locked --quiet --example echo
+	$(CARGO) run --locked --quiet --example fdserver
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
 
 # Lints: Cargo.toml's [lints] table (every unsafe block documented).
@@ -180,6 +181,7 @@ check-abi: $(STAGE_DEP)
 check-c: $(STAGE_DEP)
 	bash c-tests/run-unit.sh
 	bash c-tests/readme-check.sh
+	bash c-tests/examples-check.sh
 
 # Load, faults and hostile input (SECURITY.md): quick sizes in make check.
 check-reliability-quick: $(STAGE_DEP)

@@ -48,6 +48,11 @@ if echo '#include <udsock.h>' | $CC -E $cflags - 2>/dev/null | grep -q 'uds_send
 else
     have_anc=0
 fi
+# The resumable reader and writer: when the header declares them.
+srcs_stream=bench/w_stream.c
+if echo '#include <udsock.h>' | $CC -E $cflags - 2>/dev/null | grep -q 'uds_reader_read'; then
+    progs+=(stream)
+fi
 
 built=()
 for p in "${progs[@]}"; do

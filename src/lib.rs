@@ -10,7 +10,9 @@
 //! The modules mirror the C API's sections:
 //! [`addr`] (addresses), [`socket`] (create, bind, listen, accept, connect),
 //! [`io`] (data), [`frame`] (length-prefixed messages), [`activation`]
-//! (sd_listen_fds), [`notify`] (sd_notify). Errors are [`Error`]: an errno and one line of text.
+//! (sd_listen_fds), [`notify`] (sd_notify), [`stream`] (frames with
+//! descriptors on non-blocking sockets, for event loops). Errors are
+//! [`Error`]: an errno and one line of text.
 //!
 //! ```
 //! use std::os::fd::AsFd;
@@ -36,6 +38,7 @@ pub mod io;
 pub mod msg;
 pub mod notify;
 pub mod socket;
+pub mod stream;
 
 mod ffi;
 mod place;

@@ -22,6 +22,7 @@ pub mod frame;
 pub mod fds;
 pub mod msg;
 pub mod activation;
+pub mod reader;
 pub mod notify;
 pub mod library;
 

@@ -17,6 +17,8 @@ pub use libc::{
 pub use libc::{EAFNOSUPPORT, EBADMSG, EMFILE, ENODATA, ENOSYS, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
 
 pub mod cmsg;
+// The resumable frame reader and writer (crate::stream).
+pub mod stream;
 
 /// Result of a system call: the value, or the errno it failed with.
 pub type SysResult<T> = Result<T, i32>;

@@ -251,6 +251,14 @@ _PROTOS = {
     "uds_send_frame": (_c_int, _RAW),
     # (int fd, void *buf, size_t cap, size_t *len_out)
     "uds_recv_frame": (_c_int, _RAW),
+    # The resumable frame reader and writer: declared (a pointer result
+    # must not be read as an int) but not yet wrapped for Python.
+    "uds_reader_new": (_vp, (_c_size_t, _c_size_t)),
+    # (uds_reader *r, int sock, const void **frame, size_t *len, int *fds, size_t *nfds)
+    "uds_reader_read": (_c_int, _RAW),
+    "uds_reader_free": (None, (_vp,)),
+    # (uds_writer *w, int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+    "uds_writer_send": (_c_int, _RAW),
     # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
     "uds_send_fds": (_c_ssize_t, _RAW),
     # (int sock, void *buf, size_t len, int *fds, size_t *nfds)
