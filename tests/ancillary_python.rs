@@ -133,7 +133,7 @@ fn python_is_a_peer_in_both_directions() {
     drop(files(dir.path(), MAX_FDS));
     let ours: Vec<File> = (0..MAX_FDS)
         .map(|i| {
-            let mut f = File::options().read(true).write(true).open(dir.path().join(&format!("f{i}"))).unwrap();
+            let mut f = File::options().read(true).write(true).open(dir.path().join(format!("f{i}"))).unwrap();
             f.seek(SeekFrom::Start(i as u64 + 5)).unwrap();
             f
         })
