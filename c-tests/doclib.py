@@ -504,3 +504,23 @@ def check_static(programs, doc):
 def check_transcript(rt, programs, session, server, client):
     problems, _, _ = play(rt, programs, session, server, client)
     assert not problems, "\n".join(problems)
+
+
+def document_tests(doc):
+    """The tests every document has, for its test file to bind by name:
+    each program builds; the static ones need no libudsock.so; each
+    pairing reproduces the document's transcript."""
+    import pytest
+
+    @pytest.mark.parametrize("name", PROGRAMS[doc])
+    def test_builds(programs, name):
+        programs(doc, name)
+
+    def test_static_programs_need_no_shared_library(programs):
+        check_static(programs, doc)
+
+    @pytest.mark.parametrize("server,client", PAIRINGS, ids=PAIRING_IDS)
+    def test_transcript(rt, programs, server, client):
+        check_transcript(rt, programs, doc, server, client)
+
+    return test_builds, test_static_programs_need_no_shared_library, test_transcript

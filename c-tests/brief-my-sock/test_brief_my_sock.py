@@ -6,23 +6,14 @@ import os
 import pytest
 
 import doclib
-from doclib import BRIEF_LONG, BRIEF_SOCK, PAIRING_IDS, PAIRINGS, read, show, wait_listening
+from doclib import BRIEF_LONG, BRIEF_SOCK, read, show, wait_listening
 
 DOC = "brief-my-sock"
 
 
-@pytest.mark.parametrize("name", doclib.PROGRAMS[DOC])
-def test_builds(programs, name):
-    programs(DOC, name)
-
-
-def test_static_programs_need_no_shared_library(programs):
-    doclib.check_static(programs, DOC)
-
-
-@pytest.mark.parametrize("server,client", PAIRINGS, ids=PAIRING_IDS)
-def test_transcript(rt, programs, server, client):
-    doclib.check_transcript(rt, programs, DOC, server, client)
+# Each program builds; the static ones need no libudsock.so; each pairing
+# reproduces the document's transcript.
+test_builds, test_static_programs_need_no_shared_library, test_transcript = doclib.document_tests(DOC)
 
 
 @pytest.mark.parametrize("form", ["original", "ported"])
