@@ -3,12 +3,10 @@ ported (doclib.py says how the documents' tests run)."""
 
 import os
 
-
 import doclib
 from doclib import read, show
 
 DOC = "socket-server-v"
-
 
 # Each program builds; the static ones need no libudsock.so; each pairing
 # reproduces the document's transcript.

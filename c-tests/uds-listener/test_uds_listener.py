@@ -12,7 +12,6 @@ from doclib import listening, poll, read, show, wait_lines, wait_listening
 DOC = "uds-listener"
 CLOSED = "Client socket was closed by peer"
 
-
 # Each program builds; the static ones need no libudsock.so; each pairing
 # reproduces the document's transcript.
 test_builds, test_static_programs_need_no_shared_library, test_transcript = doclib.document_tests(DOC)
