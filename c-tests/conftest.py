@@ -21,6 +21,7 @@ A new c-tests/unit/test_*.c is picked up by its name: nothing to register.
 """
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -135,7 +136,8 @@ class CTest(pytest.Item):
                 os.killpg(p.pid, signal.SIGKILL)
                 output, _ = p.communicate()
             raise CFailed(f"timed out after {limit} s", output)
-        lines = output.rstrip("\n").splitlines()
+        # The program's own last line, not valgrind's "==PID==" notes.
+        lines = [line for line in output.rstrip("\n").splitlines() if not re.match(r"==\d+==", line)]
         last = lines[-1] if lines else "(no output)"
         self.user_properties.append(("result", last))
         self.add_report_section("call", "output", indent(output))
