@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use common::{cloexec, euid, fdinfo, files, identity, open_fds, same_files, serial, TempDir};
+use common::{cloexec, euid, fdinfo, files, identity, open_fds, same_files, serial, temp_dir};
 use udsock::cred::{self, Cred};
 use udsock::fds::{self, FdBuf, MAX_FDS};
 use udsock::msg::{self, Inbox, Message, CRED, CTRUNC, TRUNC};
@@ -28,8 +28,8 @@ fn borrow(files: &[File]) -> Vec<BorrowedFd<'_>> {
 #[test]
 fn one_sixteen_and_253_fds_on_every_socket_type() {
     let _s = serial();
-    let dir = TempDir::new("fds");
-    let sent = files(&dir.0, MAX_FDS);
+    let dir = temp_dir("fds");
+    let sent = files(dir.path(), MAX_FDS);
     for (ty, name) in TYPES {
         for n in [1, 16, MAX_FDS] {
             let (a, b) = pair(ty);
@@ -66,9 +66,9 @@ fn counts_outside_1_to_253_are_einval() {
 }
 
 /// Sends 8 descriptors where the receiver has room for 2.
-fn send_eight(ty: i32) -> (OwnedFd, OwnedFd, Vec<File>, TempDir) {
-    let dir = TempDir::new("ctrunc");
-    let sent = files(&dir.0, 8);
+fn send_eight(ty: i32) -> (OwnedFd, OwnedFd, Vec<File>, tempfile::TempDir) {
+    let dir = temp_dir("ctrunc");
+    let sent = files(dir.path(), 8);
     let (a, b) = pair(ty);
     fds::send_fds(a.as_fd(), b"eight", &borrow(&sent)).unwrap();
     (a, b, sent, dir)
@@ -118,8 +118,8 @@ fn ctrunc_in_recvmsg_delivers_what_fits_and_sets_the_flag() {
 #[test]
 fn passcred_on_never_pushes_descriptors_out() {
     let _s = serial();
-    let dir = TempDir::new("passcred");
-    let sent = files(&dir.0, MAX_FDS);
+    let dir = temp_dir("passcred");
+    let sent = files(dir.path(), MAX_FDS);
     for (ty, name) in TYPES {
         let (a, b) = pair(ty);
         cred::set_passcred(b.as_fd(), true).unwrap();
@@ -149,8 +149,8 @@ fn passcred_on_never_pushes_descriptors_out() {
 #[test]
 fn a_plain_recv_gets_the_data_and_leaves_no_descriptor() {
     let _s = serial();
-    let dir = TempDir::new("plain");
-    let sent = files(&dir.0, 16);
+    let dir = temp_dir("plain");
+    let sent = files(dir.path(), 16);
     for (ty, name) in TYPES {
         let (a, b) = pair(ty);
         let before = open_fds();
@@ -190,8 +190,8 @@ fn the_stream_barrier_of_unix7() {
 fn two_descriptor_carrying_sends_are_never_merged() {
     let _s = serial();
     let (a, b) = pair(libc::SOCK_STREAM);
-    let dir = TempDir::new("merge");
-    let sent = files(&dir.0, 2);
+    let dir = temp_dir("merge");
+    let sent = files(dir.path(), 2);
     fds::send_fds(a.as_fd(), b"one", &[sent[0].as_fd()]).unwrap();
     fds::send_fds(a.as_fd(), b"two", &[sent[1].as_fd()]).unwrap();
     for (i, want) in [&b"one"[..], b"two"].into_iter().enumerate() {
@@ -254,8 +254,8 @@ fn recv_fd_wants_exactly_one() {
 #[test]
 fn a_peek_gets_the_data_and_never_installs_descriptors() {
     let _s = serial();
-    let dir = TempDir::new("peek");
-    let sent = files(&dir.0, 3);
+    let dir = temp_dir("peek");
+    let sent = files(dir.path(), 3);
     for (ty, name) in TYPES {
         let (a, b) = pair(ty);
         fds::send_fds(a.as_fd(), b"peek", &borrow(&sent)).unwrap();
@@ -340,8 +340,8 @@ fn peer_queries_need_a_peer() {
     let lone = socket::socket(libc::SOCK_STREAM).unwrap();
     assert_eq!(cred::peer_cred(lone.as_fd()).unwrap_err().errno(), libc::ENOTCONN);
     assert_eq!(cred::peer_pidfd(lone.as_fd()).unwrap_err().errno(), libc::ENOTCONN);
-    let dir = TempDir::new("peer");
-    let path = dir.path("l.sock");
+    let dir = temp_dir("peer");
+    let path = dir.path().join("l.sock");
     let l = socket::listener(path.to_str().unwrap().as_bytes(), libc::SOCK_STREAM, 0, -1, 0).unwrap();
     let e = cred::peer_cred(l.as_fd()).unwrap_err();
     assert_eq!(e.errno(), libc::ENOTCONN, "{e}");
@@ -391,8 +391,8 @@ fn groups_and_security_label() {
 #[test]
 fn datagrams_report_truncation_and_their_sender() {
     let _s = serial();
-    let dir = TempDir::new("trunc");
-    let path = dir.path("r.sock");
+    let dir = temp_dir("trunc");
+    let path = dir.path().join("r.sock");
     let r = socket::listener(path.to_str().unwrap().as_bytes(), libc::SOCK_DGRAM, 0, -1, 0).unwrap();
     let s = socket::socket(libc::SOCK_DGRAM).unwrap();
     socket::bind_abstract(s.as_fd(), format!("udsock-test-{}", std::process::id()).as_bytes()).unwrap();
@@ -414,8 +414,8 @@ fn datagrams_report_truncation_and_their_sender() {
 #[test]
 fn batches_of_64_arrive_in_order_and_byte_exact() {
     let _s = serial();
-    let dir = TempDir::new("batch");
-    let sent = files(&dir.0, 3);
+    let dir = temp_dir("batch");
+    let sent = files(dir.path(), 3);
     let fdsets: Vec<Vec<BorrowedFd<'_>>> = (0..64).map(|i| borrow(&sent[..i % 4])).collect();
     for (ty, name) in [(libc::SOCK_DGRAM, "dgram"), (libc::SOCK_SEQPACKET, "seqpacket")] {
         let (a, b) = pair(ty);

@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::{fdinfo, files, identity, open_fds, TempDir};
+use common::{fdinfo, files, identity, open_fds, temp_dir};
 use udsock::cred::{self, Cred};
 use udsock::fds::{self, FdBuf, MAX_FDS};
 use udsock::msg::{self, CTRUNC};
@@ -163,17 +163,17 @@ fn finish(child: Child, what: &str) {
 
 #[test]
 fn descriptors_and_credentials_from_another_process() {
-    let dir = TempDir::new("from-child");
-    drop(files(&dir.0, MAX_FDS));
+    let dir = temp_dir("from-child");
+    drop(files(dir.path(), MAX_FDS));
     for (ty, name) in TYPES {
         let (mine, theirs) = socket::socketpair(ty).unwrap();
-        let child = spawn("send", theirs, &dir.0, None);
+        let child = spawn("send", theirs, dir.path(), None);
         let pid = child.id() as i32;
         for n in COUNTS {
             let (data, got) = recv_set(mine.as_fd(), name);
             assert_eq!(data, n.to_string().as_bytes(), "{name}");
             assert_eq!(got.len(), n, "{name}");
-            check_received(&dir.0, &got, &format!("{name}, {n} fds"));
+            check_received(dir.path(), &got, &format!("{name}, {n} fds"));
         }
         // Exactly 5 bytes: on a stream, a longer read could run on into the
         // next message (same credentials) and drop its descriptor.
@@ -197,12 +197,12 @@ fn descriptors_and_credentials_from_another_process() {
 
 #[test]
 fn descriptors_and_credentials_to_another_process() {
-    let dir = TempDir::new("to-child");
-    drop(files(&dir.0, MAX_FDS));
-    let sent = open_at_offsets(&dir.0, MAX_FDS);
+    let dir = temp_dir("to-child");
+    drop(files(dir.path(), MAX_FDS));
+    let sent = open_at_offsets(dir.path(), MAX_FDS);
     for (ty, name) in TYPES {
         let (mine, theirs) = socket::socketpair(ty).unwrap();
-        let child = spawn("recv", theirs, &dir.0, None);
+        let child = spawn("recv", theirs, dir.path(), None);
         for n in COUNTS {
             let set: Vec<BorrowedFd<'_>> = sent[..n].iter().map(|f| f.as_fd()).collect();
             fds::send_fds(mine.as_fd(), n.to_string().as_bytes(), &set).unwrap();
@@ -217,11 +217,11 @@ fn descriptors_and_credentials_to_another_process() {
 
 #[test]
 fn a_receiver_out_of_descriptor_slots_gets_exfull_and_keeps_its_connection() {
-    let dir = TempDir::new("rlimit");
-    let sent = files(&dir.0, 4);
+    let dir = temp_dir("rlimit");
+    let sent = files(dir.path(), 4);
     let set: Vec<BorrowedFd<'_>> = sent.iter().map(|f| f.as_fd()).collect();
     let (mine, theirs) = socket::socketpair(libc::SOCK_STREAM).unwrap();
-    let child = spawn("rlimit", theirs, &dir.0, Some(64));
+    let child = spawn("rlimit", theirs, dir.path(), Some(64));
     fds::send_fds(mine.as_fd(), b"four", &set).unwrap();
     io::send(mine.as_fd(), b"still", 0).unwrap();
     fds::send_fds(mine.as_fd(), b"four", &set).unwrap();

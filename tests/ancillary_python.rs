@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{fdinfo, files, identity, TempDir};
+use common::{fdinfo, files, identity, temp_dir};
 use udsock::cred::{self, Cred};
 use udsock::fds::{self, FdBuf, MAX_FDS};
 use udsock::{io, socket};
@@ -129,16 +129,16 @@ fn exchange(ty: i32, dir: &Path, ours: &[File]) {
 
 #[test]
 fn python_is_a_peer_in_both_directions() {
-    let dir = TempDir::new("python");
-    drop(files(&dir.0, MAX_FDS));
+    let dir = temp_dir("python");
+    drop(files(dir.path(), MAX_FDS));
     let ours: Vec<File> = (0..MAX_FDS)
         .map(|i| {
-            let mut f = File::options().read(true).write(true).open(dir.path(&format!("f{i}"))).unwrap();
+            let mut f = File::options().read(true).write(true).open(dir.path().join(format!("f{i}"))).unwrap();
             f.seek(SeekFrom::Start(i as u64 + 5)).unwrap();
             f
         })
         .collect();
     for ty in [libc::SOCK_STREAM, libc::SOCK_DGRAM, libc::SOCK_SEQPACKET] {
-        exchange(ty, &dir.0, &ours);
+        exchange(ty, dir.path(), &ours);
     }
 }

@@ -6,7 +6,7 @@ mod core_util;
 
 use std::os::fd::AsFd;
 
-use core_util::{abstract_name, exists, TempDir};
+use core_util::{abstract_name, exists, temp_dir, Under};
 use udsock::addr::{Addr, AddrKind, Address, MAX_ABSTRACT_NAME, MAX_DIRECT_PATH, MAX_PATH};
 use udsock::socket;
 
@@ -14,7 +14,7 @@ const LENGTHS: [usize; 4] = [107, 108, 200, 4000];
 
 #[test]
 fn local_addr_is_the_whole_path_at_every_length() {
-    let dir = TempDir::new("core-addr");
+    let dir = temp_dir("core-addr");
     for len in LENGTHS {
         let path = dir.long_path(len, 60, b's');
         let fd = socket::socket(libc::SOCK_STREAM).unwrap();
@@ -33,8 +33,8 @@ fn local_addr_is_the_whole_path_at_every_length() {
 
 #[test]
 fn pathnames_with_a_nul_or_empty_are_einval_everywhere() {
-    let dir = TempDir::new("core-addr-nul");
-    let mut path = dir.join("a");
+    let dir = temp_dir("core-addr-nul");
+    let mut path = dir.name("a");
     let at = path.len();
     path.extend_from_slice(b"\0b");
     let fd = socket::socket(libc::SOCK_DGRAM).unwrap();
@@ -102,7 +102,7 @@ fn address_strings_and_display() {
 
 #[test]
 fn errors_are_one_line_and_keep_their_kind() {
-    let dir = TempDir::new("core-addr-err");
+    let dir = temp_dir("core-addr-err");
     let path = dir.long_path(3000, 20, b'q');
     let mut missing = path[..path.len() - 20].to_vec();
     missing.extend_from_slice(b"no\nsuch/x");

@@ -5,7 +5,7 @@ mod core_util;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use core_util::{abstract_name, TempDir};
+use core_util::{abstract_name, temp_dir, Under};
 use udsock::addr::AddrKind;
 use udsock::frame::{recv_frame, send_frame, Frame};
 use udsock::{io, socket};
@@ -84,7 +84,7 @@ fn recv_exact_reports_what_arrived() {
 
 #[test]
 fn datagrams_to_long_paths_and_back() {
-    let dir = TempDir::new("core-io");
+    let dir = temp_dir("core-io");
     let rx_path = dir.long_path(4000, 50, b'r');
     let rx = socket::listener(&rx_path, libc::SOCK_DGRAM, 0, 0o600, 0).unwrap();
     let tx = socket::socket(libc::SOCK_DGRAM).unwrap();

@@ -7,7 +7,7 @@ mod core_util;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::{Arc, Barrier};
 
-use core_util::{exists, TempDir};
+use core_util::{exists, temp_dir, Under};
 use udsock::socket::{self, REPLACE_STALE};
 
 /// Two threads start a server on one stale path at once: exactly one binds,
@@ -16,7 +16,7 @@ use udsock::socket::{self, REPLACE_STALE};
 /// file (and, in this process's table, the lock) behind.
 #[test]
 fn replace_stale_race_between_threads() {
-    let dir = TempDir::new("core-race");
+    let dir = temp_dir("core-race");
     let path = Arc::new(dir.long_path(300, 40, b'r'));
     // Stale to begin with: bound and closed without removal.
     drop(socket::listener(&path, libc::SOCK_STREAM, 0, -1, 0).unwrap());
@@ -53,7 +53,7 @@ fn replace_stale_race_between_threads() {
 /// socket's file is removed by its own close and by no other.
 #[test]
 fn bound_socket_table_under_threads() {
-    let dir = Arc::new(TempDir::new("core-table"));
+    let dir = Arc::new(temp_dir("core-table"));
     let threads: Vec<_> = (0..8u8)
         .map(|t| {
             let dir = dir.clone();
@@ -83,7 +83,7 @@ fn bound_socket_table_under_threads() {
 /// does not take it for the old one, whatever it is bound to.
 #[test]
 fn a_dropped_listener_is_forgotten() {
-    let dir = TempDir::new("core-drop");
+    let dir = temp_dir("core-drop");
     let (first, second) = (dir.long_path(200, 30, b'f'), dir.long_path(200, 31, b's'));
     let fd = socket::listener(&first, libc::SOCK_STREAM, 0, -1, 0).unwrap();
     let raw = fd.as_raw_fd();

@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use core_util::{abstract_name, TempDir};
+use core_util::{abstract_name, temp_dir, Under};
 use udsock::fds::{recv_fds, FdBuf};
 use udsock::notify::{self, notify_socket, watchdog_from};
 use udsock::socket;
@@ -49,13 +49,13 @@ fn id(f: &File) -> (u64, u64) {
 
 #[test]
 fn the_state_arrives_as_is_short_long_and_abstract() {
-    let dir = TempDir::new("notify");
+    let dir = temp_dir("notify");
     let null = File::open("/dev/null").unwrap();
     let me = File::open("/proc/self/exe").unwrap();
     let name = abstract_name("notify");
     let mut at = vec![b'@'];
     at.extend_from_slice(&name);
-    for addr in [dir.join("n.sock"), dir.long_path(108, 8, b's'), dir.long_path(3000, 40, b's'), at] {
+    for addr in [dir.name("n.sock"), dir.long_path(108, 8, b's'), dir.long_path(3000, 40, b's'), at] {
         let r = receiver(&addr);
         notify_socket(&addr, b"READY=1\nSTATUS=serving", &[]).unwrap();
         assert_eq!(take(&r), (b"READY=1\nSTATUS=serving".to_vec(), vec![]));
@@ -66,17 +66,17 @@ fn the_state_arrives_as_is_short_long_and_abstract() {
 
 #[test]
 fn values_libsystemd_refuses_are_refused() {
-    let dir = TempDir::new("notify-bad");
+    let dir = temp_dir("notify-bad");
     let errno = |socket: &[u8], state: &[u8]| notify_socket(socket, state, &[]).unwrap_err().errno();
-    let good = dir.join("n.sock");
+    let good = dir.name("n.sock");
     let _r = receiver(&good);
     assert_eq!(errno(&good, b""), libc::EINVAL);
     for v in [&b""[..], b"/", b"@", b"relative.sock", b" /x"] {
         assert_eq!(errno(v, b"READY=1"), libc::EINVAL, "{v:?}");
     }
     assert_eq!(errno(b"vsock:2:1234", b"READY=1"), libc::EAFNOSUPPORT);
-    assert_eq!(errno(&dir.join("missing.sock"), b"READY=1"), libc::ENOENT);
-    let e = notify_socket(&dir.join("missing.sock"), b"READY=1", &[]).unwrap_err();
+    assert_eq!(errno(&dir.name("missing.sock"), b"READY=1"), libc::ENOENT);
+    let e = notify_socket(&dir.name("missing.sock"), b"READY=1", &[]).unwrap_err();
     assert!(e.message().contains("missing.sock"), "{e}");
     let null = File::open("/dev/null").unwrap();
     let many = vec![null.as_fd(); udsock::fds::MAX_FDS + 1];
@@ -108,8 +108,8 @@ fn watchdog_values() {
 /// The only test here that touches the environment (tests run in threads).
 #[test]
 fn the_environment_is_read_at_every_call() {
-    let dir = TempDir::new("notify-env");
-    let path = dir.join("n.sock");
+    let dir = temp_dir("notify-env");
+    let path = dir.name("n.sock");
     let r = receiver(&path);
     std::env::remove_var(notify::NOTIFY_SOCKET);
     assert!(!notify::notify(b"READY=1").unwrap());

@@ -5,8 +5,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 /// Tests that count open descriptors run one at a time within a binary.
@@ -21,28 +20,11 @@ pub fn open_fds() -> usize {
     fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
-/// A private directory, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("udsock-{tag}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir(&p).unwrap();
-        TempDir(p)
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// A private directory under the system's temporary directory, removed
+/// (with everything in it) when dropped: `tempfile`'s, so that a name is
+/// never reused and a crash leaves nothing that a later run trips over.
+pub fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("udsock-{tag}-")).tempdir().unwrap()
 }
 
 /// `n` distinct files in `dir`, opened read-write, each holding its index.

@@ -1,39 +1,34 @@
-//! What the core's integration tests share: a private directory that is
-//! removed afterwards, and pathnames of an exact length below it.
+//! What the core's integration tests share: pathnames of an exact length
+//! below a private directory (`tempfile`'s), and abstract names.
 
 #![allow(dead_code)] // each test crate uses part of it
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A fresh directory under the system's temporary directory, removed
-/// (with everything in it) when dropped.
-pub struct TempDir(PathBuf);
+/// A private directory under the system's temporary directory, removed
+/// (with everything in it) when dropped: `tempfile`'s.
+pub fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("udsock-{tag}-")).tempdir().unwrap()
+}
 
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("udsock-{tag}-{}-{n}", std::process::id()));
-        std::fs::create_dir(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
+/// Pathnames below a test's directory, as the bytes the core takes.
+pub trait Under {
     /// `name` in the directory, as bytes.
-    pub fn join(&self, name: &str) -> Vec<u8> {
-        self.0.join(name).as_os_str().as_bytes().to_vec()
-    }
-
+    fn name(&self, name: &str) -> Vec<u8>;
     /// A pathname of exactly `total` bytes in the directory whose final
     /// component is `name_len` bytes of `c` (not created); the directories
     /// on the way (at most 200 bytes each) are.
-    pub fn long_path(&self, total: usize, name_len: usize, c: u8) -> Vec<u8> {
-        let mut p = self.0.as_os_str().as_bytes().to_vec();
+    fn long_path(&self, total: usize, name_len: usize, c: u8) -> Vec<u8>;
+}
+
+impl Under for tempfile::TempDir {
+    fn name(&self, name: &str) -> Vec<u8> {
+        self.path().join(name).as_os_str().as_bytes().to_vec()
+    }
+
+    fn long_path(&self, total: usize, name_len: usize, c: u8) -> Vec<u8> {
+        let mut p = self.path().as_os_str().as_bytes().to_vec();
         let mut left = total.checked_sub(p.len() + 1 + name_len).expect("room for the name");
         assert_ne!(left, 1, "a 1-byte remainder cannot be a directory");
         while left > 0 {
@@ -50,12 +45,6 @@ impl TempDir {
         p.extend(std::iter::repeat(c).take(name_len));
         assert_eq!(p.len(), total);
         p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
