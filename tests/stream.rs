@@ -8,7 +8,7 @@ mod common;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use common::{files, open_fds, serial, TempDir};
+use common::{files, open_fds, serial};
 use udsock::msg::{self, Message};
 use udsock::stream::{Reader, Writer};
 use udsock::{frame, socket};
@@ -117,8 +117,8 @@ fn split_case(frames: &[&[u8]], cuts: &[usize], with_fds: bool, sent: &[File], p
 #[test]
 fn every_split_point_with_and_without_fds() {
     let _s = serial();
-    let dir = TempDir::new("stream-split");
-    let sent = files(&dir.0, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 3);
     let big = vec![0x5a; 300];
     let frames: [&[u8]; 4] = [b"", b"a", &big, b"tail!"];
     let total = wire(&frames).0.len();
@@ -137,8 +137,8 @@ fn every_split_point_with_and_without_fds() {
 #[test]
 fn every_pair_of_split_points_with_fds() {
     let _s = serial();
-    let dir = TempDir::new("stream-split2");
-    let sent = files(&dir.0, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 3);
     let frames: [&[u8]; 4] = [b"", b"ab", b"xyz", b"0123456789"];
     let total = wire(&frames).0.len();
     for i in 1..total {
@@ -151,8 +151,8 @@ fn every_pair_of_split_points_with_fds() {
 #[test]
 fn coalesced_frames_and_fds_on_a_middle_byte() {
     let _s = serial();
-    let dir = TempDir::new("stream-coalesce");
-    let sent = files(&dir.0, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 3);
     let before = open_fds();
     {
         let (a, b) = pair();
@@ -188,8 +188,8 @@ fn coalesced_frames_and_fds_on_a_middle_byte() {
 #[test]
 fn one_byte_per_write_from_another_thread() {
     let _s = serial();
-    let dir = TempDir::new("stream-trickle");
-    let sent = files(&dir.0, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 2);
     let before = open_fds();
     {
         let (a, b) = pair();
@@ -245,8 +245,8 @@ fn udsock_wait(fd: BorrowedFd<'_>, events: i16) {
 #[test]
 fn a_4_gib_prefix_is_emsgsize_and_its_fds_are_closed() {
     let _s = serial();
-    let dir = TempDir::new("stream-huge");
-    let sent = files(&dir.0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 1);
     let before = open_fds();
     {
         let (a, b) = pair();
@@ -270,8 +270,8 @@ fn a_4_gib_prefix_is_emsgsize_and_its_fds_are_closed() {
 #[test]
 fn an_oversized_frame_is_dropped_and_the_stream_stays_in_step() {
     let _s = serial();
-    let dir = TempDir::new("stream-over");
-    let sent = files(&dir.0, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 3);
     let before = open_fds();
     {
         let (a, b) = pair();
@@ -297,8 +297,8 @@ fn an_oversized_frame_is_dropped_and_the_stream_stays_in_step() {
 #[test]
 fn end_of_stream_inside_a_frame_is_econnreset_with_fds_closed() {
     let _s = serial();
-    let dir = TempDir::new("stream-eof");
-    let sent = files(&dir.0, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 2);
     let before = open_fds();
     for cut in [1, 3, 4, 5, 10] {
         let (a, b) = pair();
@@ -319,8 +319,8 @@ fn end_of_stream_inside_a_frame_is_econnreset_with_fds_closed() {
 #[test]
 fn more_fds_than_the_limit_is_exfull_once_the_frame_is_complete() {
     let _s = serial();
-    let dir = TempDir::new("stream-exfull");
-    let sent = files(&dir.0, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 5);
     let all: Vec<BorrowedFd<'_>> = sent.iter().map(|f| f.as_fd()).collect();
     let before = open_fds();
     {
@@ -357,8 +357,8 @@ fn more_fds_than_the_limit_is_exfull_once_the_frame_is_complete() {
 #[test]
 fn a_trickled_frame_takes_several_calls_not_one_unbounded_one() {
     let _s = serial();
-    let dir = TempDir::new("stream-budget");
-    let sent = files(&dir.0, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 1);
     let before = open_fds();
     {
         let (a, b) = pair();
@@ -386,8 +386,8 @@ fn a_trickled_frame_takes_several_calls_not_one_unbounded_one() {
 #[test]
 fn dropping_a_reader_closes_the_fds_of_its_partial_frame() {
     let _s = serial();
-    let dir = TempDir::new("stream-drop");
-    let sent = files(&dir.0, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 2);
     let before = open_fds();
     let (a, b) = pair();
     let mut r = Reader::new(64, 4).unwrap();
@@ -425,8 +425,8 @@ fn limits_are_checked() {
 #[test]
 fn the_writer_sends_a_frame_the_kernel_takes_in_parts() {
     let _s = serial();
-    let dir = TempDir::new("stream-writer");
-    let sent = files(&dir.0, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sent = files(dir.path(), 3);
     let all: Vec<BorrowedFd<'_>> = sent.iter().map(|f| f.as_fd()).collect();
     let before = open_fds();
     {
