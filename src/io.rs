@@ -87,9 +87,22 @@ pub(crate) enum Fill {
 /// asked once.
 #[inline(always)]
 pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
+    fill_with(fd, buf, started, &mut |b: &mut [u8]| sys::recv_uncut(fd, b))
+}
+
+/// [`fill`] with `read` in place of `recv`: `read` receives into the
+/// buffer it is given and returns the byte count, or `EPROTOTYPE` for a
+/// message longer than the buffer (its start is in the buffer).
+#[inline(always)]
+pub(crate) fn fill_with(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    started: bool,
+    read: &mut impl FnMut(&mut [u8]) -> sys::SysResult<usize>,
+) -> std::result::Result<Fill, (i32, usize)> {
     let mut got = 0;
     while got < buf.len() {
-        match sys::recv_uncut(fd, &mut buf[got..]) {
+        match read(&mut buf[got..]) {
             Ok(0) => return Ok(Fill::Eof(got)),
             Ok(n) if got + n < buf.len() && !is_stream(fd) => return Err((EPROTOTYPE, got + n)),
             Ok(n) => got += n,

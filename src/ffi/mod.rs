@@ -22,6 +22,7 @@ pub mod frame;
 pub mod fds;
 pub mod msg;
 pub mod activation;
+pub mod frame_fds;
 pub mod library;
 
 /// Size of the thread-local error line, terminator included.

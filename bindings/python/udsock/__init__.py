@@ -91,6 +91,8 @@ __all__ = [
     # data
     "send", "recv", "send_all", "recv_exact", "pending", "sendto",
     "recvfrom", "send_frame", "recv_frame",
+    # frames that carry descriptors
+    "send_frame_fds", "recv_frame_fds",
     # file descriptors and credentials
     "Cred", "send_fds", "recv_fds", "send_fd", "recv_fd", "peer_cred",
     "peer_pidfd", "set_passcred", "peer_groups", "peer_security",
@@ -249,6 +251,10 @@ _PROTOS = {
     "uds_send_frame": (_c_int, _RAW),
     # (int fd, void *buf, size_t cap, size_t *len_out)
     "uds_recv_frame": (_c_int, _RAW),
+    # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+    "uds_send_frame_fds": (_c_int, _RAW),
+    # (int sock, void *buf, size_t cap, size_t *len_out, int *fds, size_t *nfds)
+    "uds_recv_frame_fds": (_c_int, _RAW),
     # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
     "uds_send_fds": (_c_ssize_t, _RAW),
     # (int sock, void *buf, size_t len, int *fds, size_t *nfds)
@@ -1103,6 +1109,76 @@ def recv_frame(sock: SocketLike,
             r = f(fd, buf, z, s.nptr)
             if r > 0:
                 return view[:s.n.value].tobytes()
+            if r == 0:
+                return None
+            _check_retry()
+    finally:
+        s.busy = False
+
+
+def send_frame_fds(sock: SocketLike, data: BytesLike,
+                   fds: Iterable[Union[int, _HasFileno]] = ()) -> None:
+    """Send one frame with file descriptors (uds_send_frame_fds).
+
+    The bytes on the wire are exactly send_frame's; fds (0..MAX_FDS ints or
+    objects with fileno(), which stay open here) travel with its first byte.
+    """
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        k = s.put_fds(fds)
+        z, nf = s.z1, s.z2
+        f = _lib.uds_send_frame_fds
+        while True:
+            z.value = n
+            nf.value = k
+            if f(fd, data, z, s.sfds, nf) == 0:
+                return
+            _check_retry()
+    finally:
+        s.busy = False
+
+
+def recv_frame_fds(sock: SocketLike, maxsize: int = FRAME_MAX_DEFAULT,
+                   maxfds: int = MAX_FDS
+                   ) -> Optional[Tuple[bytes, List[int]]]:
+    """Receive one frame and the descriptors sent with it (uds_recv_frame_fds).
+
+    Returns (data, fds), or None at a clean end of stream. The fds are
+    close-on-exec ints the caller owns and must close; they are exactly
+    those that came with this frame, however the sender's writes were cut.
+    More fds than maxfds: all are closed, the frame is consumed and
+    OSError(EXFULL) is raised. A frame larger than maxsize is dropped with
+    its fds closed: OSError(EMSGSIZE). EOF inside a frame raises
+    ConnectionResetError.
+    """
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(maxsize)
+        if maxfds > MAX_FDS:
+            maxfds = MAX_FDS
+        elif maxfds < 0:
+            raise ValueError("negative maxfds: %d" % maxfds)
+        z, n, length = s.z1, s.n, s.z2
+        f = _lib.uds_recv_frame_fds
+        while True:
+            z.value = maxsize
+            n.value = maxfds
+            r = f(fd, buf, z, _ct.byref(length), s.fds, s.nptr)
+            if r > 0:
+                k = n.value
+                return view[:length.value].tobytes(), (s.fds[:k] if k else [])
             if r == 0:
                 return None
             _check_retry()
