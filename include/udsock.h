@@ -80,6 +80,13 @@
 #define UDS_LISTEN_FDS_START 3
 
 /**
+ * `uds_msg.flags` (receive, out), set only by `uds_recvmsg_pidfd` and
+ * `uds_recv_batch_pidfd`: the message carried a pidfd of its sender,
+ * stored in the call's `pidfd` slot.
+ */
+#define UDS_MSG_PIDFD 8
+
+/**
  * Major version of the header (the shared library's SONAME is
  * `libudsock.so.<major>`; it changes only on an ABI break).
  */
@@ -176,7 +183,10 @@ typedef struct uds_msg {
      */
     struct uds_cred *cred;
     /**
-     * recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`.
+     * recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`, and
+     * `UDS_MSG_PIDFD` from `uds_recvmsg_pidfd`/`uds_recv_batch_pidfd` (the
+     * sender's pidfd goes to a slot of those calls: this struct's layout
+     * never changes).
      */
     uint32_t flags;
     /**
@@ -933,6 +943,86 @@ int uds_send_frame_fds(int sock, const void *buf, size_t len, const int *fds, si
  * `EBADF`, `ENOTSOCK`.
  */
 int uds_recv_frame_fds(int sock, void *buf, size_t cap, size_t *len_out, int *fds, size_t *nfds);
+
+/**
+ * Turns `SO_PASSPIDFD` (Linux 6.5) on (`on` != 0) or off: messages
+ * received afterwards carry a pidfd of their sender (`SCM_PIDFD`), which
+ * `uds_recv_pidfd`, `uds_recvmsg_pidfd` and `uds_recv_batch_pidfd`
+ * deliver (the other receive calls close it). Unlike a pid, a pidfd can
+ * never come to name another process once its sender has exited.
+ *
+ * Returns 0, or -1 with errno: `ENOPROTOOPT` (a kernel before 6.5, which
+ * has no such option), `EBADF`, `ENOTSOCK`.
+ */
+int uds_set_passpidfd(int sock, int on);
+
+/**
+ * Receives one message like `uds_recv` (up to `len` bytes; a datagram
+ * longer than `len` is cut, as recv(2) does) and stores a pidfd of its
+ * sender in `*pidfd` (close-on-exec, owned by the caller), or -1 when the
+ * message carried none.
+ *
+ * Turns `SO_PASSPIDFD` on if it was off; a message queued before that
+ * carries no sender unless `SO_PASSCRED` was on when it was sent (the
+ * kernel then recorded the sender, and its pidfd is delivered).
+ * Descriptors sent with the message (`SCM_RIGHTS`) are closed. Never
+ * fails because the sender has exited: `*pidfd` is then whatever pidfd
+ * the kernel gives (on 6.18 one whose `/proc/self/fdinfo` says `Pid: -1`
+ * once the sender is reaped), or -1 where it gives none (older kernels
+ * put a negative errno in the slot).
+ *
+ * Returns the bytes received (0 at the end of a stream, with `*pidfd`
+ * -1), or -1 with errno and `*pidfd` -1: `ENOPROTOOPT` (a kernel before
+ * 6.5), `EINVAL` (`pidfd` NULL, `buf` NULL with `len` > 0), `EAGAIN`,
+ * `EINTR`, `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_recv_pidfd(int sock, void *buf, size_t len, int *pidfd);
+
+/**
+ * Turns `SO_PASSRIGHTS` (Linux 6.16) off (`on` = 0) or back on (`on` !=
+ * 0, the default): with it off the kernel refuses descriptors sent to
+ * this socket, and the sender's send fails with `EPERM`. For a server
+ * that never accepts descriptors, so that no peer can fill its
+ * descriptor table or pin files through it.
+ *
+ * Returns 0, or -1 with errno: `ENOPROTOOPT` (a kernel before 6.16,
+ * which has no such option), `EBADF`, `ENOTSOCK`.
+ */
+int uds_set_passrights(int sock, int on);
+
+/**
+ * `uds_recvmsg` that also delivers the sender's pidfd: the layout of
+ * `uds_msg` is unchanged (programs compiled against it keep working), and
+ * the pidfd goes to a slot of its own. `*pidfd` is a pidfd of the
+ * message's sender (close-on-exec, owned by the caller), and
+ * `UDS_MSG_PIDFD` is set in `m->flags`; or -1 when the message carried
+ * none. Turns `SO_PASSPIDFD` on if it was off (see `uds_recv_pidfd` for
+ * which messages carry a sender); `m` is read and filled as
+ * `uds_recvmsg` does. The pidfd always has room: the receive offers
+ * control room for `UDS_MAX_FDS` descriptors whatever `m->nfds` holds
+ * (those without a slot are closed and `UDS_MSG_CTRUNC` is set).
+ *
+ * Returns as `uds_recvmsg`, with `*pidfd` -1 on failure; errno also
+ * `ENOPROTOOPT` (a kernel before 6.5), `EINVAL` (`pidfd` NULL).
+ */
+ssize_t uds_recvmsg_pidfd(int sock, struct uds_msg *m, int flags, int *pidfd);
+
+/**
+ * `uds_recv_batch` that also delivers each message's sender: `pidfds[i]`
+ * (an array of `n` ints beside `msgs`, so that the layout of `uds_msg` is
+ * unchanged) receives a pidfd of the sender of `msgs[i]` (close-on-exec,
+ * owned by the caller) with `UDS_MSG_PIDFD` set in `msgs[i].flags`, or -1
+ * when it carried none. Turns `SO_PASSPIDFD` on if it was off (see
+ * `uds_recv_pidfd`). Each message offers control room for `UDS_MAX_FDS`
+ * descriptors, so about 7 messages go in one `recvmmsg` (more take
+ * several); nothing is allocated.
+ *
+ * Returns how many messages arrived (`msgs[0..count)` and
+ * `pidfds[0..count)` are filled in, the others untouched), or -1 with
+ * errno as `uds_recv_batch`; also `ENOPROTOOPT` (a kernel before 6.5),
+ * `EINVAL` (`pidfds` NULL with `n` > 0).
+ */
+int uds_recv_batch_pidfd(int sock, struct uds_msg *msgs, size_t n, int flags, int *pidfds);
 
 /**
  * The calling thread's last error: one line naming the function, the cause

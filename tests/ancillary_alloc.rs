@@ -124,6 +124,27 @@ fn the_rust_api_never_allocates() {
         }
     }
     frames_with_descriptors_never_allocate(&set);
+    pidfds_never_allocate(&set);
+}
+
+/// Per-message pidfds, the general call included.
+fn pidfds_never_allocate(set: &[BorrowedFd<'_>]) {
+    let (a, b) = socket::socketpair(libc::SOCK_DGRAM).unwrap();
+    let (a, b) = (a.as_fd(), b.as_fd());
+    if cred::set_passpidfd(b, true).is_err() {
+        return; // a kernel before 6.5
+    }
+    let mut buf = [0u8; 16];
+    no_alloc!("sendmsg", msg::sendmsg(a, &Message { data: b"p", fds: &set[..4], ..Message::default() }, 0).unwrap());
+    let (n, p) = no_alloc!("recv_pidfd", cred::recv_pidfd(b, &mut buf).unwrap());
+    assert!(n == 1 && p.is_some());
+    no_alloc!("pidfd drop", drop(p));
+    no_alloc!("sendmsg", msg::sendmsg(a, &Message { data: b"q", fds: &set[..4], ..Message::default() }, 0).unwrap());
+    let mut slots = [-1; 2];
+    let mut got = FdBuf::new(&mut slots);
+    let (r, p) = no_alloc!("recvmsg_pidfd", msg::recvmsg_pidfd(b, &mut buf, &mut got, 0).unwrap());
+    assert!(r.nfds == 2 && p.is_some());
+    no_alloc!("drops", drop((p, got)));
 }
 
 /// Frames that carry descriptors, their failures (EXFULL, EMSGSIZE,

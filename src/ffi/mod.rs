@@ -23,6 +23,7 @@ pub mod fds;
 pub mod msg;
 pub mod activation;
 pub mod frame_fds;
+pub mod sender;
 pub mod library;
 
 /// Size of the thread-local error line, terminator included.
