@@ -19,10 +19,10 @@ use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use crate::error::{err, sys_err, Error, Result};
 use crate::fds::{FdBuf, MAX_FDS};
-use crate::io::{fill_with, is_stream, retry_mid_transfer, Fill};
+use crate::io::{fill_with, is_stream, queued, retry_mid_transfer, room_to_send, Fill};
 use crate::msg::{send_error, Message};
 use crate::sys::cmsg::{self, Aligned, CONTROL_LEN};
-use crate::sys::{self, SysResult, ECONNRESET, EINVAL, EMSGSIZE, EPROTOTYPE, EXFULL, POLLOUT};
+use crate::sys::{self, SysResult, EAGAIN, ECONNRESET, EINVAL, EMSGSIZE, EPROTOTYPE, EXFULL, POLLOUT};
 
 /// What [`recv_frame`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +60,7 @@ pub fn send_frame_fds(fd: BorrowedFd<'_>, buf: &[u8], fds: &[BorrowedFd<'_>]) ->
 fn send_framed(fd: BorrowedFd<'_>, buf: &[u8], fds: &[BorrowedFd<'_>], what: &str) -> Result<()> {
     let header = frame_len(buf.len())?.to_ne_bytes();
     let total = header.len() + buf.len();
+    room_to_send(fd, total, what)?;
     let first = if fds.is_empty() {
         sys::sendv(fd, &[IoSlice::new(&header), IoSlice::new(buf)], 0)
     } else {
@@ -196,6 +197,9 @@ fn read_frame(
     read: &mut impl FnMut(&mut [u8]) -> SysResult<usize>,
     what: &str,
 ) -> Result<Frame> {
+    if sys::nonblocking(fd) {
+        whole_frame_queued(fd, what)?;
+    }
     let mut header = [0u8; 4];
     match fill_with(fd, &mut header, false, read) {
         Ok(Fill::Full) => {}
@@ -218,6 +222,33 @@ fn read_frame(
         };
     }
     drop_frame(fd, len, read, what)
+}
+
+/// On a non-blocking stream: `Ok` once a whole frame is queued (looked at
+/// without consuming anything: the prefix by a peek, the rest by the
+/// queued byte count), or once the peer has hung up (reading then cannot
+/// wait); `EAGAIN` otherwise. Message sockets: `Ok` (one receive takes a
+/// whole message or nothing).
+#[cold]
+#[inline(never)]
+fn whole_frame_queued(fd: BorrowedFd<'_>, what: &str) -> Result<()> {
+    if !is_stream(fd) || sys::peer_hung_up(fd) {
+        return Ok(());
+    }
+    let mut header = [0u8; 4];
+    let peeked = match sys::recv(fd, &mut header, libc::MSG_PEEK | libc::MSG_DONTWAIT) {
+        Ok(0) => return Ok(()),
+        Ok(4) => 4,
+        // A peek stops at a write that carried descriptors: look past it.
+        Ok(_) => sys::peek_across(fd, &mut header).map_err(|e| sys_err!(e, "{what} on fd {}: peek", fd.as_raw_fd()))?,
+        Err(EAGAIN) => return Err(err!(EAGAIN, "{what} on fd {}: non-blocking, and no frame has arrived", fd.as_raw_fd())),
+        // Let the read report it.
+        Err(_) => return Ok(()),
+    };
+    if peeked < 4 {
+        return Err(err!(EAGAIN, "{what} on fd {}: non-blocking, and {peeked} of a length prefix's 4 bytes are here", fd.as_raw_fd()));
+    }
+    queued(fd, 4 + u64::from(u32::from_ne_bytes(header)), what)
 }
 
 /// A frame too large for the caller's buffer: read and dropped through a

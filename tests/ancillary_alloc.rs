@@ -177,6 +177,25 @@ fn frames_with_descriptors_never_allocate(set: &[BorrowedFd<'_>]) {
     no_alloc!("close", drop(a_owned));
     let e = no_alloc!("recv_frame_fds (ECONNRESET)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap_err());
     assert_eq!(e.errno(), libc::ECONNRESET);
+    drop(b_owned);
+
+    // Non-blocking: the looks before a read or a send, and their EAGAIN
+    // and EMSGSIZE.
+    let (a, b) = socket::socketpair(libc::SOCK_STREAM | libc::SOCK_NONBLOCK).unwrap();
+    let (a, b) = (a.as_fd(), b.as_fd());
+    let e = no_alloc!("recv_frame (EAGAIN)", frame::recv_frame(b, &mut buf).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    no_alloc!("send_fds", fds::send_fds(a, &10u32.to_ne_bytes()[..1], &set[..1]).unwrap());
+    no_alloc!("send", udsock::io::send(a, &10u32.to_ne_bytes()[1..], 0).unwrap());
+    let e = no_alloc!("recv_frame_fds (EAGAIN mid-frame)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    let e = no_alloc!("recv_exact (EAGAIN)", udsock::io::recv_exact(b, &mut buf[..8]).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    no_alloc!("send_all", udsock::io::send_all(a, &[1u8; 10]).unwrap());
+    assert_eq!(no_alloc!("recv_frame_fds", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap()), Frame::Data(10));
+    no_alloc!("FdBuf clear", got.clear());
+    let e = no_alloc!("send_frame (EMSGSIZE)", frame::send_frame(a, &[0u8; 1 << 18]).unwrap_err());
+    assert_eq!(e.errno(), libc::EMSGSIZE);
 }
 
 extern "C" {

@@ -45,7 +45,9 @@ export UDS_REL_FULL=0 UDS_TEST_MODE=$mode
 
 # Whether the installed header declares function $1.
 declared() {
-    echo '#include <udsock.h>' | $CC $cflags -E - 2>/dev/null | grep -q "\\b$1 *("
+    # grep reads it all (not -q): an early exit would make the compiler's
+    # write fail (SIGPIPE), which pipefail reports as not declared.
+    echo '#include <udsock.h>' | $CC $cflags -E - 2>/dev/null | grep "\\b$1 *(" >/dev/null
 }
 
 pass=0 fail=0 skipped=()

@@ -234,7 +234,7 @@ pub struct Ancillary {
 /// is room; every other descriptor in any `SCM_RIGHTS` block is closed, and
 /// so is an `SCM_PIDFD`. A block whose `cmsg_len` is too short or runs past
 /// the end stops the walk: nothing after it can be located.
-#[inline]
+#[cfg(test)]
 pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
     parse_with(control, slots, false)
 }

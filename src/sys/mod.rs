@@ -279,13 +279,32 @@ pub fn outq(fd: BorrowedFd<'_>) -> SysResult<i32> {
     Ok(n)
 }
 
+/// Peeks at the start of the receive queue into `buf` even where a peek
+/// stops early (a stream's peek ends at a write that carried descriptors,
+/// or at another writer's bytes while `SO_PASSCRED` is on): successive
+/// peeks from an advancing `SO_PEEK_OFF`, which is then set back to what
+/// it was. Returns the bytes peeked; never waits (`MSG_DONTWAIT`).
+pub fn peek_across(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+    let old = getsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF)?;
+    setsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF, 0)?;
+    let mut got = 0;
+    while got < buf.len() {
+        match recv(fd, &mut buf[got..], libc::MSG_PEEK | MSG_DONTWAIT) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    setsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF, old)?;
+    Ok(got)
+}
+
 /// `SO_PEEK_OFF`.
 pub(crate) const SO_PEEK_OFF: i32 = 42;
 /// `SO_PASSPIDFD` (Linux 6.5).
 pub(crate) const SO_PASSPIDFD: i32 = 76;
 /// `SO_PASSRIGHTS` (Linux 6.16).
 pub(crate) const SO_PASSRIGHTS: i32 = 83;
-pub use libc::{ENOPROTOOPT, EPERM, SOL_SOCKET, SO_ERROR, SO_SNDBUF};
+pub use libc::{ENOPROTOOPT, SOL_SOCKET, SO_SNDBUF};
 
 /// Bytes waiting to be read (`SIOCINQ`).
 pub fn pending(fd: BorrowedFd<'_>) -> SysResult<i32> {

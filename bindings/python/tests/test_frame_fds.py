@@ -105,3 +105,29 @@ def test_bad_arguments(pair):
     with pytest.raises(OSError) as e:
         udsock.send_frame_fds(a, b"x", [0] * 254)
     assert e.value.errno == errno.EINVAL
+
+
+def test_non_blocking_never_waits(pipes):
+    """A peer that stalls mid-frame: BlockingIOError at once, nothing
+    consumed; the rest arrives and the whole frame, descriptors included,
+    comes out."""
+    a, b = udsock.socketpair()
+    try:
+        b.setblocking(False)
+        wire = raw_frame(b"stalled")
+        a.sendmsg([wire[:6]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                struct.pack("=i", pipes[0][1]))])
+        for _ in range(3):
+            with pytest.raises(BlockingIOError):
+                udsock.recv_frame_fds(b)
+        assert udsock.pending(b) == 6
+        a.send(wire[6:])
+        data, fds = udsock.recv_frame_fds(b)
+        assert data == b"stalled" and len(fds) == 1
+        assert fd_is_pipe_to(fds[0], pipes[0][0])
+        os.close(fds[0])
+        with pytest.raises(BlockingIOError):
+            udsock.recv_exact(b, 4)
+    finally:
+        a.close()
+        b.close()
