@@ -45,6 +45,11 @@ pub(crate) fn retry_mid_transfer(fd: BorrowedFd<'_>, e: i32, moved: bool, events
     }
 }
 
+/// The largest write a Unix stream always queues as one buffer, so whole
+/// or not at all: the kernel cuts writes into pieces of half the send
+/// buffer less 64 bytes, and `SO_SNDBUF` is never below 4608.
+pub(crate) const ATOMIC_SEND: usize = 4608 / 2 - 64;
+
 /// Bytes of send buffer a write of `total` bytes may take on a Unix
 /// stream: the kernel cuts it into buffers of at most about 36 KiB (or
 /// half of `SO_SNDBUF`), and each costs its bytes rounded up to pages plus
@@ -62,9 +67,12 @@ fn send_cost(total: usize, sndbuf: usize) -> usize {
 /// writable, which it does with three quarters free, a write that is
 /// not refused goes whole). Nothing is sent either way. Blocking sockets
 /// and message sockets (whose sends are whole or nothing): no check.
+///
+/// A write of at most [`ATOMIC_SEND`] bytes needs no check (and costs no
+/// system call): the kernel queues it as one buffer, whole or not at all.
 #[inline]
 pub(crate) fn room_to_send(fd: BorrowedFd<'_>, total: usize, what: &str) -> Result<()> {
-    if !sys::nonblocking(fd) {
+    if total <= ATOMIC_SEND || !sys::nonblocking(fd) {
         return Ok(());
     }
     room_to_send_nonblocking(fd, total, what)
