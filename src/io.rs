@@ -129,7 +129,8 @@ pub(crate) fn queued(fd: BorrowedFd<'_>, need: u64, what: &str) -> Result<()> {
 ///
 /// On a non-blocking stream socket it never waits: either the whole of
 /// `buf` goes, or nothing does (`EAGAIN`: no room yet; `EMSGSIZE`: more
-/// than the socket can promise to take whole, see [`room_to_send`]).
+/// than the socket can promise to take whole: more than three quarters of
+/// `SO_SNDBUF` with the kernel's overhead).
 pub fn send_all(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<()> {
     room_to_send(fd, buf.len(), "send_all")?;
     let mut sent = 0;
