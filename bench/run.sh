@@ -42,7 +42,9 @@ static_libs="$UDS_LIBDIR/libudsock.a $(pkg-config --static --libs-only-l udsock 
 progs=(core)
 srcs_core=bench/w_data.c
 srcs_anc=bench/w_anc.c
-if echo '#include <udsock.h>' | $CC -E $cflags - 2>/dev/null | grep -q 'uds_send_batch'; then
+# grep reads it all (not -q): an early exit would make the compiler's
+# write fail (SIGPIPE), which pipefail reports as a missing function.
+if echo '#include <udsock.h>' | $CC -E $cflags - 2>/dev/null | grep 'uds_send_batch' >/dev/null; then
     progs+=(anc)
     have_anc=1
 else
