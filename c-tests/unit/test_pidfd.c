@@ -154,7 +154,7 @@ static void test_sender_gone(void) {
 static void test_refusing_descriptors(void) {
     int sv[2], got[2];
     size_t n = 2;
-    char buf[4];
+    char buf[16];
     CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
     if (uds_set_passrights(sv[1], 0) == -1) {
         CHECK(errno == ENOPROTOOPT);
