@@ -173,6 +173,15 @@ pub fn recv_frame_fds(fd: BorrowedFd<'_>, buf: &mut [u8], fds: &mut FdBuf<'_>) -
         Ok(Frame::Data(n)) => {
             let arrived = c.got + c.lost;
             c.close_all();
+            if arrived == 0 {
+                // Room was offered, so the kernel could not install them.
+                return Err(err!(
+                    EXFULL,
+                    "recv_frame_fds on fd {}: the {n}-byte frame's descriptors could not be installed (the process \
+                     may open no more: RLIMIT_NOFILE); the frame was consumed",
+                    fd.as_raw_fd()
+                ));
+            }
             Err(err!(
                 EXFULL,
                 "recv_frame_fds on fd {}: the {n}-byte frame carried {}{arrived} descriptors, more than the {cap} slots \
