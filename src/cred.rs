@@ -26,8 +26,8 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::error::{err, sys_err, Result};
 use crate::msg::{self, Message};
-use crate::sys::cmsg::Ucred;
-use crate::sys::{self, ENODATA, ENOTCONN, ERANGE};
+use crate::sys::cmsg::{self, Ucred};
+use crate::sys::{self, ENODATA, ENOPROTOOPT, ENOTCONN, ERANGE, SOL_SOCKET, SO_PASSPIDFD, SO_PASSRIGHTS};
 
 /// A process's credentials: `struct ucred`, the C ABI's `uds_cred`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -194,4 +194,63 @@ pub fn recv_creds(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Cred)> 
     set_passcred(fd, true)?;
     let a = msg::receive(fd, data, &mut [], None, 0, "recv_creds")?;
     Ok((a.bytes, a.cred.unwrap_or(Cred::NONE)))
+}
+
+/// The error for an option this kernel does not know.
+#[cold]
+fn option_error(e: i32, fd: BorrowedFd<'_>, what: &str, on: bool, since: &str) -> crate::Error {
+    if e == ENOPROTOOPT {
+        return err!(ENOPROTOOPT, "{what}={} on fd {}: this kernel has no {what} (Linux {since} and later)", on as i32, fd.as_raw_fd());
+    }
+    sys_err!(e, "{what}={} on fd {}", on as i32, fd.as_raw_fd())
+}
+
+/// Turns `SO_PASSPIDFD` (Linux 6.5) on or off: whether received messages
+/// carry a pidfd of their sender ([`recv_pidfd`], [`crate::msg::recvmsg_pidfd`]).
+///
+/// Errors: `ENOPROTOOPT` (a kernel before 6.5), `EBADF`, `ENOTSOCK`.
+pub fn set_passpidfd(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    sys::setsockopt_int(fd, SOL_SOCKET, SO_PASSPIDFD, on as i32)
+        .map_err(|e| option_error(e, fd, "SO_PASSPIDFD", on, "6.5"))
+}
+
+/// Turns `SO_PASSRIGHTS` (Linux 6.16) off or back on: with it off the
+/// kernel refuses descriptors sent to this socket (the sender's send fails
+/// with `EPERM`).
+///
+/// Errors: `ENOPROTOOPT` (a kernel before 6.16), `EBADF`, `ENOTSOCK`.
+pub fn set_passrights(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
+    sys::setsockopt_int(fd, SOL_SOCKET, SO_PASSRIGHTS, on as i32)
+        .map_err(|e| option_error(e, fd, "SO_PASSRIGHTS", on, "6.16"))
+}
+
+/// Turns `SO_PASSPIDFD` on unless it is on already.
+pub(crate) fn want_pidfds(fd: BorrowedFd<'_>) -> Result<()> {
+    match sys::getsockopt_int(fd, SOL_SOCKET, SO_PASSPIDFD) {
+        Ok(0) | Err(_) => set_passpidfd(fd, true),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Receives one message (up to `data.len()` bytes; a longer datagram is
+/// cut, as `recv` does) and a pidfd of its sender (close-on-exec), or
+/// `None` when it carried none. Turns `SO_PASSPIDFD` on first if it was
+/// off: a message queued before that carries no sender unless
+/// `SO_PASSCRED` was on when it was sent. Descriptors the message carried
+/// are closed. A sender that has exited since is not an error: the pidfd
+/// is whatever the kernel gives (on 6.18, one whose fdinfo says `Pid: -1`
+/// once the sender is reaped), or `None`. At the end of a stream: `(0,
+/// None)`.
+///
+/// Errors: `ENOPROTOOPT` (a kernel before 6.5), `EAGAIN`, `EINTR`,
+/// `EBADF`, `ENOTSOCK`.
+pub fn recv_pidfd(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Option<OwnedFd>)> {
+    want_pidfds(fd)?;
+    let got = cmsg::recv_pidfd(fd, data, &mut [], None, 0).map_err(|e| sys_err!(e, "recv_pidfd on fd {}", fd.as_raw_fd()))?;
+    let pidfd = got.anc.pidfd.map(sys::fd_from);
+    if got.bytes == 0 && sys::socket_type(fd) == Ok(sys::SOCK_STREAM) {
+        // The end of a stream: nobody sent anything.
+        return Ok((0, None));
+    }
+    Ok((got.bytes.min(data.len()), pidfd))
 }

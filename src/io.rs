@@ -3,8 +3,9 @@
 //! Sends never raise `SIGPIPE` (`MSG_NOSIGNAL`): a closed peer is `EPIPE`.
 //! A call interrupted by a signal before it transferred anything fails with
 //! `EINTR`; one that has transferred part of its buffer carries on until it
-//! is done (also on a non-blocking socket, by waiting with `poll`). None of
-//! these calls allocates.
+//! is done. On a non-blocking stream socket, [`send_all`] and
+//! [`recv_exact`] (and the frame calls) never wait: each completes, or
+//! fails with `EAGAIN` having moved nothing. None of these calls allocates.
 //!
 //! ```
 //! use std::os::fd::AsFd;
@@ -44,8 +45,94 @@ pub(crate) fn retry_mid_transfer(fd: BorrowedFd<'_>, e: i32, moved: bool, events
     }
 }
 
+/// The largest write a Unix stream always queues as one buffer, so whole
+/// or not at all: the kernel cuts writes into pieces of half the send
+/// buffer less 64 bytes, and `SO_SNDBUF` is never below 4608.
+pub(crate) const ATOMIC_SEND: usize = 4608 / 2 - 64;
+
+/// Bytes of send buffer a write of `total` bytes may take on a Unix
+/// stream: the kernel cuts it into buffers of at most about 36 KiB (or
+/// half of `SO_SNDBUF`), and each costs its bytes rounded up to pages plus
+/// up to one page of head and its bookkeeping; 8.5 KiB per buffer bounds
+/// that overhead.
+fn send_cost(total: usize, sndbuf: usize) -> usize {
+    let piece = (sndbuf / 2).saturating_sub(64).clamp(1, 36 * 1024);
+    total.saturating_add(total.div_ceil(piece).max(1).saturating_mul(8704))
+}
+
+/// On a non-blocking stream socket, refuses a write of `total` bytes that
+/// the kernel might take only in part: `EAGAIN` when the send buffer has
+/// no room for all of it now, `EMSGSIZE` when it never can (more than
+/// three quarters of `SO_SNDBUF`, so that whenever poll reports the socket
+/// writable, which it does with three quarters free, a write that is
+/// not refused goes whole). Nothing is sent either way. Blocking sockets
+/// and message sockets (whose sends are whole or nothing): no check.
+///
+/// A write of at most [`ATOMIC_SEND`] bytes needs no check (and costs no
+/// system call): the kernel queues it as one buffer, whole or not at all.
+#[inline]
+pub(crate) fn room_to_send(fd: BorrowedFd<'_>, total: usize, what: &str) -> Result<()> {
+    if total <= ATOMIC_SEND || !sys::nonblocking(fd) {
+        return Ok(());
+    }
+    room_to_send_nonblocking(fd, total, what)
+}
+
+#[cold]
+#[inline(never)]
+fn room_to_send_nonblocking(fd: BorrowedFd<'_>, total: usize, what: &str) -> Result<()> {
+    if sys::socket_type(fd) != Ok(sys::SOCK_STREAM) {
+        return Ok(());
+    }
+    let sndbuf = sys::getsockopt_int(fd, sys::SOL_SOCKET, sys::SO_SNDBUF)
+        .map_err(|e| sys_err!(e, "{what} on fd {}: SO_SNDBUF", fd.as_raw_fd()))?
+        .max(0) as usize;
+    let used = sys::outq(fd).map_err(|e| sys_err!(e, "{what} on fd {}: SIOCOUTQ", fd.as_raw_fd()))?.max(0) as usize;
+    let cost = send_cost(total, sndbuf);
+    if cost > sndbuf / 4 * 3 {
+        return Err(err!(
+            EMSGSIZE,
+            "{what} on fd {}: {total} bytes may take {cost} bytes of send buffer, more than a non-blocking socket \
+             can promise to take whole (3/4 of SO_SNDBUF {sndbuf}); nothing was sent: raise SO_SNDBUF or send it blocking",
+            fd.as_raw_fd()
+        ));
+    }
+    if used + cost > sndbuf {
+        return Err(err!(
+            EAGAIN,
+            "{what} on fd {}: non-blocking, and the send buffer ({used} of {sndbuf} bytes in use) has no room for all \
+             {total} bytes yet; nothing was sent",
+            fd.as_raw_fd()
+        ));
+    }
+    Ok(())
+}
+
+/// On a non-blocking stream socket, `Ok` only when `need` bytes are queued
+/// for reading, or the peer has hung up (so that reading cannot wait);
+/// otherwise `EAGAIN`, having consumed nothing.
+#[cold]
+#[inline(never)]
+pub(crate) fn queued(fd: BorrowedFd<'_>, need: u64, what: &str) -> Result<()> {
+    let q = sys::pending(fd).map_err(|e| sys_err!(e, "{what} on fd {}: SIOCINQ", fd.as_raw_fd()))?.max(0) as u64;
+    if q >= need || sys::peer_hung_up(fd) {
+        return Ok(());
+    }
+    Err(err!(
+        EAGAIN,
+        "{what} on fd {}: non-blocking, and {q} of the {need} bytes it needs are queued; nothing was consumed",
+        fd.as_raw_fd()
+    ))
+}
+
 /// Sends all of `buf`, however many `send` calls it takes.
+///
+/// On a non-blocking stream socket it never waits: either the whole of
+/// `buf` goes, or nothing does (`EAGAIN`: no room yet; `EMSGSIZE`: more
+/// than the socket can promise to take whole: more than three quarters of
+/// `SO_SNDBUF` with the kernel's overhead).
 pub fn send_all(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<()> {
+    room_to_send(fd, buf.len(), "send_all")?;
     let mut sent = 0;
     loop {
         match sys::send(fd, &buf[sent..], 0) {
@@ -87,9 +174,22 @@ pub(crate) enum Fill {
 /// asked once.
 #[inline(always)]
 pub(crate) fn fill(fd: BorrowedFd<'_>, buf: &mut [u8], started: bool) -> std::result::Result<Fill, (i32, usize)> {
+    fill_with(fd, buf, started, &mut |b: &mut [u8]| sys::recv_uncut(fd, b))
+}
+
+/// [`fill`] with `read` in place of `recv`: `read` receives into the
+/// buffer it is given and returns the byte count, or `EPROTOTYPE` for a
+/// message longer than the buffer (its start is in the buffer).
+#[inline(always)]
+pub(crate) fn fill_with(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    started: bool,
+    read: &mut impl FnMut(&mut [u8]) -> sys::SysResult<usize>,
+) -> std::result::Result<Fill, (i32, usize)> {
     let mut got = 0;
     while got < buf.len() {
-        match sys::recv_uncut(fd, &mut buf[got..]) {
+        match read(&mut buf[got..]) {
             Ok(0) => return Ok(Fill::Eof(got)),
             Ok(n) if got + n < buf.len() && !is_stream(fd) => return Err((EPROTOTYPE, got + n)),
             Ok(n) => got += n,
@@ -117,7 +217,14 @@ pub(crate) fn is_stream(fd: BorrowedFd<'_>) -> bool {
 /// did arrive are in `buf`). On a socket that keeps message boundaries, one
 /// message of exactly `buf.len()` bytes; a longer or shorter one is
 /// `EMSGSIZE` (it is consumed).
+///
+/// On a non-blocking stream socket it never waits: unless all `buf.len()`
+/// bytes are queued (or the peer has hung up), `EAGAIN` with nothing
+/// consumed.
 pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    if sys::nonblocking(fd) && is_stream(fd) {
+        queued(fd, buf.len() as u64, "recv_exact")?;
+    }
     match fill(fd, buf, false) {
         Ok(Fill::Full) => Ok(buf.len()),
         Ok(Fill::Eof(0)) => Ok(0),

@@ -144,7 +144,7 @@ fn check_message(m: &Message<'_>) -> Result<()> {
 }
 
 /// Explains a failed send; for `EBADF`, names the descriptor that is not open.
-fn send_error(fd: BorrowedFd<'_>, e: i32, m: &Message<'_>, what: &str) -> Error {
+pub(crate) fn send_error(fd: BorrowedFd<'_>, e: i32, m: &Message<'_>, what: &str) -> Error {
     if e == EBADF && sys::is_open(fd.as_raw_fd()) {
         if let Some((i, bad)) = m.fds.iter().enumerate().find(|(_, f)| !sys::is_open(f.as_raw_fd())) {
             return err!(EBADF, "{what} on fd {}: fds[{i}] = {} is not an open descriptor", fd.as_raw_fd(), bad.as_raw_fd());
@@ -233,6 +233,23 @@ pub fn recvmsg(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: 
     Ok(a.report(cap, Some(&from)))
 }
 
+/// [`recvmsg`] that also returns the sender's pidfd (`SCM_PIDFD`): `None`
+/// when the message carried none (`SO_PASSPIDFD` is off, see
+/// [`crate::cred::set_passpidfd`], or the kernel gave none). The pidfd
+/// always has room: the receive offers control room for [`MAX_FDS`]
+/// descriptors whatever `fds` holds (those without a slot are closed and
+/// [`CTRUNC`] is set, as for [`recvmsg`]).
+pub fn recvmsg_pidfd(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: i32) -> Result<(Received, Option<OwnedFd>)> {
+    let mut from = RawAddr::unnamed();
+    let cap = data.len();
+    let got = cmsg::recv_pidfd(fd, data, fds.spare(), Some(&mut from), flags)
+        .map_err(|e| sys_err!(e, "recvmsg on fd {}", fd.as_raw_fd()))?;
+    let pidfd = got.anc.pidfd.map(sys::fd_from);
+    let a = Arrival::from_got(&got);
+    fds.commit(a.nfds);
+    Ok((a.report(cap, Some(&from)), pidfd))
+}
+
 /// Anything [`send_batch`] can send.
 pub trait Outgoing {
     /// The message, or why it cannot be sent.
@@ -257,6 +274,16 @@ pub trait Incoming {
     /// Called with what arrived: `r.nfds` slots (from the front of those
     /// [`Incoming::buffers`] gave) now hold descriptors the receiver owns.
     fn arrived(&mut self, r: Received);
+    /// Whether the sender's pidfd is wanted (see [`recvmsg_pidfd`]); when
+    /// it is, [`Incoming::pidfd_arrived`] is called before
+    /// [`Incoming::arrived`].
+    fn wants_pidfd(&self) -> bool {
+        false
+    }
+    /// The sender's pidfd, or `None` when the message carried none.
+    fn pidfd_arrived(&mut self, pidfd: Option<OwnedFd>) {
+        drop(pidfd);
+    }
 }
 
 /// One message of a batch receive: the buffers, and what arrived.
@@ -364,10 +391,11 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
             let mut batch = Batch::new();
             for m in msgs[done..].iter_mut() {
                 let named = m.wants_from();
+                let pidfd = m.wants_pidfd();
                 let Ok((data, slots)) = m.buffers() else { break };
                 let cap = data.len();
                 let i = batch.len();
-                if !batch.push_recv(data, slots, named) {
+                if !batch.push_recv(data, slots, named, pidfd) {
                     break;
                 }
                 caps[i] = cap;
@@ -383,9 +411,19 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
             }
             (pushed, arrived)
         };
+        if arrived > 0 && arrived < pushed && flags & MSG_DONTWAIT == 0 {
+            // A signal may have ended the wait for the rest: the kernel then
+            // leaves its ERESTARTSYS in the socket's pending error, for the
+            // next call to fail with. Take it out now.
+            sys::clear_restart_error(fd);
+        }
         for (i, g) in got.iter().take(arrived).enumerate() {
             let (g, from) = g.as_ref().expect("taken above");
-            msgs[done + i].arrived(Arrival::from_got(g).report(caps[i], from.as_ref()));
+            let m = &mut msgs[done + i];
+            if m.wants_pidfd() {
+                m.pidfd_arrived(g.anc.pidfd.map(sys::fd_from));
+            }
+            m.arrived(Arrival::from_got(g).report(caps[i], from.as_ref()));
         }
         done += arrived;
         if pushed == 0 || arrived < pushed {

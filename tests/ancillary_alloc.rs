@@ -12,6 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use udsock::cred::{self, Cred};
 use udsock::fds::{self, FdBuf, MAX_FDS};
+use udsock::frame::{self, Frame};
 use udsock::msg::{self, Inbox, Message};
 use udsock::socket;
 
@@ -122,6 +123,79 @@ fn the_rust_api_never_allocates() {
             no_alloc!("Inbox drop", drop(inboxes));
         }
     }
+    frames_with_descriptors_never_allocate(&set);
+    pidfds_never_allocate(&set);
+}
+
+/// Per-message pidfds, the general call included.
+fn pidfds_never_allocate(set: &[BorrowedFd<'_>]) {
+    let (a, b) = socket::socketpair(libc::SOCK_DGRAM).unwrap();
+    let (a, b) = (a.as_fd(), b.as_fd());
+    if cred::set_passpidfd(b, true).is_err() {
+        return; // a kernel before 6.5
+    }
+    let mut buf = [0u8; 16];
+    no_alloc!("sendmsg", msg::sendmsg(a, &Message { data: b"p", fds: &set[..4], ..Message::default() }, 0).unwrap());
+    let (n, p) = no_alloc!("recv_pidfd", cred::recv_pidfd(b, &mut buf).unwrap());
+    assert!(n == 1 && p.is_some());
+    no_alloc!("pidfd drop", drop(p));
+    no_alloc!("sendmsg", msg::sendmsg(a, &Message { data: b"q", fds: &set[..4], ..Message::default() }, 0).unwrap());
+    let mut slots = [-1; 2];
+    let mut got = FdBuf::new(&mut slots);
+    let (r, p) = no_alloc!("recvmsg_pidfd", msg::recvmsg_pidfd(b, &mut buf, &mut got, 0).unwrap());
+    assert!(r.nfds == 2 && p.is_some());
+    no_alloc!("drops", drop((p, got)));
+}
+
+/// Frames that carry descriptors, their failures (EXFULL, EMSGSIZE,
+/// ECONNRESET) included.
+fn frames_with_descriptors_never_allocate(set: &[BorrowedFd<'_>]) {
+    let (a_owned, b_owned) = socket::socketpair(libc::SOCK_STREAM).unwrap();
+    let (a, b) = (a_owned.as_fd(), b_owned.as_fd());
+    let mut buf = [0u8; 64];
+    no_alloc!("send_frame_fds", frame::send_frame_fds(a, b"frame", &set[..3]).unwrap());
+    let mut slots = [-1; 4];
+    let mut got = FdBuf::new(&mut slots);
+    assert_eq!(no_alloc!("recv_frame_fds", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap()), Frame::Data(5));
+    assert_eq!(got.len(), 3);
+    no_alloc!("FdBuf drop", drop(got));
+    no_alloc!("send_frame_fds", frame::send_frame_fds(a, b"frame", set).unwrap());
+    let mut slots = [-1; 4];
+    let mut got = FdBuf::new(&mut slots);
+    let e = no_alloc!("recv_frame_fds (EXFULL)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap_err());
+    assert_eq!((e.errno(), got.len()), (libc::EXFULL, 0));
+    no_alloc!("send_frame_fds", frame::send_frame_fds(a, &[7u8; 100], &set[..2]).unwrap());
+    let r = no_alloc!("recv_frame_fds (too large)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap());
+    assert_eq!((r, got.len()), (Frame::TooLarge(100), 0));
+    let r = no_alloc!("recv_frame (with fds)", {
+        frame::send_frame_fds(a, b"x", &set[..2]).unwrap();
+        frame::recv_frame(b, &mut buf).unwrap()
+    });
+    assert_eq!(r, Frame::Data(1));
+    let prefix = 10u32.to_ne_bytes();
+    no_alloc!("send_fds", fds::send_fds(a, &prefix, &set[..2]).unwrap());
+    no_alloc!("close", drop(a_owned));
+    let e = no_alloc!("recv_frame_fds (ECONNRESET)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap_err());
+    assert_eq!(e.errno(), libc::ECONNRESET);
+    drop(b_owned);
+
+    // Non-blocking: the looks before a read or a send, and their EAGAIN
+    // and EMSGSIZE.
+    let (a, b) = socket::socketpair(libc::SOCK_STREAM | libc::SOCK_NONBLOCK).unwrap();
+    let (a, b) = (a.as_fd(), b.as_fd());
+    let e = no_alloc!("recv_frame (EAGAIN)", frame::recv_frame(b, &mut buf).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    no_alloc!("send_fds", fds::send_fds(a, &10u32.to_ne_bytes()[..1], &set[..1]).unwrap());
+    no_alloc!("send", udsock::io::send(a, &10u32.to_ne_bytes()[1..], 0).unwrap());
+    let e = no_alloc!("recv_frame_fds (EAGAIN mid-frame)", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    let e = no_alloc!("recv_exact (EAGAIN)", udsock::io::recv_exact(b, &mut buf[..8]).unwrap_err());
+    assert_eq!(e.errno(), libc::EAGAIN);
+    no_alloc!("send_all", udsock::io::send_all(a, &[1u8; 10]).unwrap());
+    assert_eq!(no_alloc!("recv_frame_fds", frame::recv_frame_fds(b, &mut buf, &mut got).unwrap()), Frame::Data(10));
+    no_alloc!("FdBuf clear", got.clear());
+    let e = no_alloc!("send_frame (EMSGSIZE)", frame::send_frame(a, &[0u8; 1 << 18]).unwrap_err());
+    assert_eq!(e.errno(), libc::EMSGSIZE);
 }
 
 extern "C" {
@@ -130,6 +204,43 @@ extern "C" {
     fn uds_recv_creds(sock: c_int, buf: *mut c_void, len: usize, out: *mut [u32; 3]) -> isize;
     fn uds_send_creds(sock: c_int, buf: *const c_void, len: usize, cred: *const [u32; 3]) -> isize;
     fn uds_close(fd: c_int) -> c_int;
+    fn uds_send_frame_fds(sock: c_int, buf: *const c_void, len: usize, fds: *const c_int, nfds: usize) -> c_int;
+    fn uds_recv_frame_fds(
+        sock: c_int,
+        buf: *mut c_void,
+        cap: usize,
+        len_out: *mut usize,
+        fds: *mut c_int,
+        nfds: *mut usize,
+    ) -> c_int;
+}
+
+#[test]
+fn the_c_frame_calls_never_allocate_even_when_they_fail() {
+    let dev_null = File::open("/dev/null").unwrap();
+    let (a, b) = socket::socketpair(libc::SOCK_STREAM).unwrap();
+    let (a, b) = (a.as_raw_fd(), b.as_raw_fd());
+    let sent = [dev_null.as_raw_fd(); 8];
+    let mut got = [-1; 8];
+    let mut buf = [0u8; 16];
+    let mut len = 0usize;
+    // SAFETY: every pointer is to a live local of the stated length.
+    unsafe {
+        no_alloc!("uds_send_frame_fds", assert_eq!(uds_send_frame_fds(a, b"x".as_ptr().cast(), 1, sent.as_ptr(), 8), 0));
+        let mut n = 8;
+        let r = no_alloc!("uds_recv_frame_fds", uds_recv_frame_fds(b, buf.as_mut_ptr().cast(), 16, &mut len, got.as_mut_ptr(), &mut n));
+        assert_eq!((r, len, n), (1, 1, 8));
+        got.iter().for_each(|&fd| assert_eq!(uds_close(fd), 0));
+        uds_send_frame_fds(a, b"x".as_ptr().cast(), 1, sent.as_ptr(), 8);
+        let mut n = 2;
+        let r = no_alloc!("uds_recv_frame_fds (EXFULL)", uds_recv_frame_fds(b, buf.as_mut_ptr().cast(), 16, &mut len, got.as_mut_ptr(), &mut n));
+        assert_eq!((r, n), (-1, 0));
+        uds_send_frame_fds(a, [1u8; 32].as_ptr().cast(), 32, sent.as_ptr(), 2);
+        let mut n = 8;
+        let r = no_alloc!("uds_recv_frame_fds (EMSGSIZE)", uds_recv_frame_fds(b, buf.as_mut_ptr().cast(), 16, &mut len, got.as_mut_ptr(), &mut n));
+        assert_eq!((r, n, len), (-1, 0, 32));
+        no_alloc!("uds_send_frame_fds (EINVAL)", assert_eq!(uds_send_frame_fds(a, b"x".as_ptr().cast(), 1, sent.as_ptr(), 300), -1));
+    }
 }
 
 #[test]

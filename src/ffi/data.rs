@@ -39,9 +39,13 @@ pub extern "C" fn uds_recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int
 /// Sends all `len` bytes, however many `send` calls it takes.
 ///
 /// A signal before the first byte gives -1/`EINTR`; after it, sending goes
-/// on. On a non-blocking socket that fills up part-way, waits with `poll`
-/// for room. Returns 0 when everything was sent, or -1 with errno (`EPIPE`
-/// when the peer has gone, `EAGAIN` if nothing could be sent at all, …).
+/// on. A non-blocking stream socket never waits and never sends part of
+/// the buffer: it fails with `EAGAIN`, having sent nothing, until the send
+/// buffer has room for all of it, and with `EMSGSIZE` when it may need
+/// more than three quarters of `SO_SNDBUF` (see `uds_send_frame`, whose
+/// rules these are). Returns 0 when everything was sent, or -1 with errno:
+/// `EPIPE` (the peer has gone), `EAGAIN`, `EMSGSIZE`, `EINTR`, `ENOTCONN`,
+/// `EBADF`, `EINVAL` (`buf` NULL with `len > 0`).
 #[no_mangle]
 pub extern "C" fn uds_send_all(fd: c_int, buf: *const c_void, len: usize) -> c_int {
     ffi_boundary!("uds_send_all", {
@@ -64,6 +68,15 @@ pub extern "C" fn uds_send_all(fd: c_int, buf: *const c_void, len: usize) -> c_i
 /// part-way (the bytes that arrived are in `buf`), `EMSGSIZE` (above),
 /// `EINTR` (a signal before the first byte; after it, receiving goes on),
 /// `EAGAIN`, `EBADF`, `EINVAL`.
+///
+/// A non-blocking stream socket never waits: unless all `len` bytes are
+/// queued (`SIOCINQ`), or the peer has hung up, the call fails with
+/// `EAGAIN` having consumed nothing. The kernel queues no more than the
+/// sender's `SO_SNDBUF` allows, each write costing its bytes and up to a
+/// few KiB of overhead (about 1 KiB for a write of a few bytes), so a
+/// length larger than that, or one the sender writes in many small
+/// pieces, never becomes available to a non-blocking call: read such
+/// lengths blocking. See `uds_recv_frame` for level-triggered poll loops.
 #[no_mangle]
 pub extern "C" fn uds_recv_exact(fd: c_int, buf: *mut c_void, len: usize) -> libc::ssize_t {
     ffi_boundary!("uds_recv_exact", {

@@ -22,8 +22,10 @@ pub mod frame;
 pub mod fds;
 pub mod msg;
 pub mod activation;
-pub mod reader;
+pub mod frame_fds;
+pub mod sender;
 pub mod notify;
+pub mod reader;
 pub mod library;
 
 /// Size of the thread-local error line, terminator included.

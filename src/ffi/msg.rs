@@ -49,11 +49,27 @@ pub struct uds_msg {
     /// the sender's, or NULL; `{0, (uint32_t)-1, (uint32_t)-1}` when the
     /// message carried none.
     pub cred: *mut uds_cred,
-    /// recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`.
+    /// recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`, and
+    /// `UDS_MSG_PIDFD` from `uds_recvmsg_pidfd`/`uds_recv_batch_pidfd` (the
+    /// sender's pidfd goes to a slot of those calls: this struct's layout
+    /// never changes).
     pub flags: u32,
     /// send: the destination, or NULL for the connected peer. recv: where
     /// to store the sender's address, or NULL.
     pub addr: *mut uds_addr,
+}
+
+impl uds_msg {
+    /// No buffers at all.
+    pub(crate) const EMPTY: uds_msg = uds_msg {
+        data: std::ptr::null_mut(),
+        len: 0,
+        fds: std::ptr::null_mut(),
+        nfds: 0,
+        cred: std::ptr::null_mut(),
+        flags: 0,
+        addr: std::ptr::null_mut(),
+    };
 }
 
 impl Outgoing for uds_msg {

@@ -224,6 +224,9 @@ pub struct Ancillary {
     pub closed: usize,
     /// The `SCM_CREDENTIALS` block, when one came whole.
     pub cred: Option<Ucred>,
+    /// The sender's pidfd (`SCM_PIDFD`), when it was asked for
+    /// ([`parse_with`]) and the kernel gave a descriptor: the caller owns it.
+    pub pidfd: Option<RawFd>,
 }
 
 /// Parses the control data `recvmsg` returned (`control` is exactly
@@ -231,8 +234,17 @@ pub struct Ancillary {
 /// is room; every other descriptor in any `SCM_RIGHTS` block is closed, and
 /// so is an `SCM_PIDFD`. A block whose `cmsg_len` is too short or runs past
 /// the end stops the walk: nothing after it can be located.
-#[inline]
+#[cfg(test)]
 pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
+    parse_with(control, slots, false)
+}
+
+/// [`parse`], keeping the `SCM_PIDFD` descriptor (in
+/// [`Ancillary::pidfd`]) when `keep_pidfd`. A slot holding a negative
+/// number (older kernels put a negative errno there when the sender had
+/// gone) gives no pidfd.
+#[inline]
+pub fn parse_with(control: &[u8], slots: &mut [RawFd], keep_pidfd: bool) -> Ancillary {
     let mut a = Ancillary::default();
     let mut at = 0;
     while control.len() - at >= size_of::<libc::cmsghdr>() {
@@ -266,8 +278,12 @@ pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
                     a.closed += 1;
                 }
             }
-            (libc::SOL_SOCKET, SCM_PIDFD) => fds.for_each(|fd| {
-                let _ = close(fd);
+            (libc::SOL_SOCKET, SCM_PIDFD) => fds.filter(|&fd| fd >= 0).for_each(|fd| {
+                if keep_pidfd && a.pidfd.is_none() {
+                    a.pidfd = Some(fd);
+                } else {
+                    let _ = close(fd);
+                }
             }),
             (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) if data.len() >= UCRED_LEN => {
                 // SAFETY: `data` holds at least size_of::<ucred>() bytes;
@@ -345,8 +361,31 @@ pub fn recv(
     from: Option<&mut RawAddr>,
     flags: i32,
 ) -> SysResult<Got> {
-    let mut control = Aligned::<CONTROL_LEN>::new();
     let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
+    recv_room(fd, data, slots, from, flags, room, false)
+}
+
+/// [`recv`] that offers the kernel room for [`MAX_FDS`] descriptors
+/// whatever `slots` holds (those without a slot are closed), so that a
+/// message's pidfd, which the kernel writes after its descriptors, always
+/// has room; the pidfd is kept ([`Ancillary::pidfd`]).
+#[inline]
+pub fn recv_pidfd(fd: BorrowedFd<'_>, data: &mut [u8], slots: &mut [RawFd], from: Option<&mut RawAddr>, flags: i32) -> SysResult<Got> {
+    let room = if peeks(flags) { 0 } else { CONTROL_LEN };
+    recv_room(fd, data, slots, from, flags, room, true)
+}
+
+#[inline(always)]
+fn recv_room(
+    fd: BorrowedFd<'_>,
+    data: &mut [u8],
+    slots: &mut [RawFd],
+    from: Option<&mut RawAddr>,
+    flags: i32,
+    room: usize,
+    keep_pidfd: bool,
+) -> SysResult<Got> {
+    let mut control = Aligned::<CONTROL_LEN>::new();
     // Only the bytes offered to the kernel are initialised (and read).
     let control = control.zeroed(0, room);
     let mut iov = iovec(data);
@@ -370,7 +409,7 @@ pub fn recv(
     // sockaddr_un; the kernel writes at most those lengths.
     let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
     let used = (msg.msg_controllen as usize).min(room);
-    let anc = if used == 0 { Ancillary::default() } else { parse(&control[..used], slots) };
+    let anc = if used == 0 { Ancillary::default() } else { parse_with(&control[..used], slots, keep_pidfd) };
     if let Some(out) = from {
         // SAFETY: written above, since `from` is Some.
         let mut name = unsafe { name.assume_init() };
@@ -378,6 +417,24 @@ pub fn recv(
         *out = name;
     }
     Ok(Got { bytes, flags: msg.msg_flags, anc })
+}
+
+/// `sendmsg(2)` of several buffers as one write with `control` (made by
+/// [`build`]; empty for none) to the connected peer (`flags | MSG_NOSIGNAL`).
+#[inline]
+pub fn sendv(fd: BorrowedFd<'_>, parts: &[std::io::IoSlice<'_>], control: &[u8], flags: i32) -> SysResult<usize> {
+    // SAFETY: an all-zero msghdr is valid (no name, no data, no control).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    // IoSlice is guaranteed ABI-compatible with struct iovec on Unix.
+    msg.msg_iov = parts.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = parts.len() as _;
+    if !control.is_empty() {
+        msg.msg_control = control.as_ptr() as *mut libc::c_void;
+        msg.msg_controllen = control.len() as _;
+    }
+    // SAFETY: the iovecs and control point into live borrows for the
+    // lengths stated; the kernel only reads them.
+    unsafe { super::sendmsg(fd, &msg, flags) }
 }
 
 /// Messages one `sendmmsg`/`recvmmsg` call carries at most.
@@ -396,6 +453,8 @@ struct Entry {
     control: (usize, usize),
     /// Receives: its descriptor slots.
     slots: (*mut RawFd, usize),
+    /// Receives: keep the sender's pidfd.
+    pidfd: bool,
 }
 
 /// Up to [`BATCH`] messages for one `sendmmsg` or `recvmmsg`, all on the
@@ -480,6 +539,7 @@ impl<'a> Batch<'a> {
             named: to.is_some(),
             control: (at, n),
             slots: (ptr::null_mut(), 0),
+            pidfd: false,
         });
         self.len += 1;
         true
@@ -487,10 +547,11 @@ impl<'a> Batch<'a> {
 
     /// Adds a message to receive into `data`, with room for `slots.len()`
     /// descriptors and, when `named`, the sender's address; `false` when
-    /// the batch is full.
+    /// the batch is full. With `pidfd`, the message's pidfd is kept (and
+    /// room for every descriptor is offered, as [`recv_pidfd`] does).
     #[inline]
-    pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd], named: bool) -> bool {
-        let room = recv_space(slots.len());
+    pub fn push_recv(&mut self, data: &'a mut [u8], slots: &'a mut [RawFd], named: bool, pidfd: bool) -> bool {
+        let room = if pidfd { CONTROL_LEN } else { recv_space(slots.len()) };
         let Some(at) = self.reserve(room) else { return false };
         // Initialised here so that take() may read what the kernel left.
         self.arena.zeroed(at, room);
@@ -507,6 +568,7 @@ impl<'a> Batch<'a> {
             named,
             control: (at, room),
             slots: (slots.as_mut_ptr(), slots.len()),
+            pidfd,
         });
         self.len += 1;
         true
@@ -598,6 +660,7 @@ impl<'a> Batch<'a> {
         assert!(i < self.linked);
         let (at, room) = self.entry(i).control;
         let (p, n) = self.entry(i).slots;
+        let keep_pidfd = self.entry(i).pidfd;
         let name = if self.entry(i).named {
             // SAFETY: `name` is initialised when `named`.
             Some(unsafe { self.entry(i).name.assume_init() })
@@ -622,7 +685,7 @@ impl<'a> Batch<'a> {
         } else {
             // SAFETY: push_recv zeroed the `room` bytes at `at` (at + room <=
             // ARENA, see reserve), and used <= room.
-            parse(unsafe { self.arena.assume_init(at, used) }, slots)
+            parse_with(unsafe { self.arena.assume_init(at, used) }, slots, keep_pidfd)
         };
         let name = name.map(|mut a| {
             a.len = namelen.min(mem::size_of::<libc::sockaddr_un>() as libc::socklen_t);
@@ -706,7 +769,7 @@ mod tests {
         assert_eq!(&one[HDR + 4..], &[0; 4]);
         let mut slots = [-1; 4];
         let got = parse(&buf[..n], &mut slots);
-        assert_eq!(got, Ancillary { nfds: 2, closed: 0, cred: Some(cred) });
+        assert_eq!(got, Ancillary { nfds: 2, closed: 0, cred: Some(cred), pidfd: None });
         assert_eq!(&slots[..2], &[a.as_raw_fd(), b.as_raw_fd()]);
     }
 

@@ -24,9 +24,21 @@ pub mod stream;
 pub type SysResult<T> = Result<T, i32>;
 
 /// The calling thread's errno.
+///
+/// The kernel's internal restart codes (`ERESTARTSYS` 512 and its kin)
+/// never reach a caller: an interrupted `recvmmsg` that had received some
+/// messages leaves one in the socket's pending error, which the next call
+/// on that socket then returns. It is reported as what it stands for,
+/// `EINTR` (the call that returned it transferred nothing).
 pub fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    match std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) {
+        ERESTARTSYS | 513 | 514 | 516 => EINTR,
+        e => e,
+    }
 }
+
+/// The kernel's `ERESTARTSYS`, which must never reach a caller.
+pub(crate) const ERESTARTSYS: i32 = 512;
 
 /// Sets the calling thread's errno (the C ABI's failure convention).
 pub fn set_errno(code: i32) {
@@ -298,6 +310,53 @@ pub unsafe fn recvmsg(fd: BorrowedFd<'_>, msg: &mut libc::msghdr, flags: i32) ->
     syscall!(unsafe { libc::recvmsg(fd.as_raw_fd(), msg, flags) }).map(|n| n as usize)
 }
 
+/// Whether `fd` is in non-blocking mode (`O_NONBLOCK`, set by
+/// `SOCK_NONBLOCK` or `fcntl`). One cheap `fcntl(F_GETFL)`; a descriptor it
+/// cannot ask counts as blocking (the call that follows reports the error).
+#[inline]
+pub fn nonblocking(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: fcntl on an int descriptor with an integer command.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    flags != -1 && flags & libc::O_NONBLOCK != 0
+}
+
+/// Bytes of the send buffer in use (`SIOCOUTQ`): for a Unix socket, the
+/// kernel's accounting of what it queued and the peer has not read yet,
+/// overhead included, the same quantity `SO_SNDBUF` limits.
+pub fn outq(fd: BorrowedFd<'_>) -> SysResult<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int to the pointer given.
+    syscall!(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut n) })?;
+    Ok(n)
+}
+
+/// Peeks at the start of the receive queue into `buf` even where a peek
+/// stops early (a stream's peek ends at a write that carried descriptors,
+/// or at another writer's bytes while `SO_PASSCRED` is on): successive
+/// peeks from an advancing `SO_PEEK_OFF`, which is then set back to what
+/// it was. Returns the bytes peeked; never waits (`MSG_DONTWAIT`).
+pub fn peek_across(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+    let old = getsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF)?;
+    setsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF, 0)?;
+    let mut got = 0;
+    while got < buf.len() {
+        match recv(fd, &mut buf[got..], libc::MSG_PEEK | MSG_DONTWAIT) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    setsockopt_int(fd, libc::SOL_SOCKET, SO_PEEK_OFF, old)?;
+    Ok(got)
+}
+
+/// `SO_PEEK_OFF`.
+pub(crate) const SO_PEEK_OFF: i32 = 42;
+/// `SO_PASSPIDFD` (Linux 6.5).
+pub(crate) const SO_PASSPIDFD: i32 = 76;
+/// `SO_PASSRIGHTS` (Linux 6.16).
+pub(crate) const SO_PASSRIGHTS: i32 = 83;
+pub use libc::{ENOPROTOOPT, SOL_SOCKET, SO_SNDBUF};
+
 /// Bytes waiting to be read (`SIOCINQ`).
 pub fn pending(fd: BorrowedFd<'_>) -> SysResult<i32> {
     let mut n: libc::c_int = 0;
@@ -334,6 +393,20 @@ pub fn peer_hung_up(fd: BorrowedFd<'_>) -> bool {
     // SAFETY: one valid pollfd; a zero timeout never blocks.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     n == 1 && p.revents & (libc::POLLRDHUP | libc::POLLHUP) != 0
+}
+
+/// Takes a kernel restart code (`ERESTARTSYS`) out of the socket's
+/// pending error, where an interrupted `recvmmsg` leaves it. Only when the
+/// socket reports an error pending (`POLLERR`, asked without waiting); any
+/// other pending error is read (and so cleared) too: on a Unix socket that
+/// is a peer's reset, which the next receive sees anyway as the end.
+pub fn clear_restart_error(fd: BorrowedFd<'_>) {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: 0, revents: 0 };
+    // SAFETY: one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    if n == 1 && p.revents & libc::POLLERR != 0 {
+        let _ = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ERROR);
+    }
 }
 
 /// Waits until `fd` is ready for `events` (POLLIN/POLLOUT), without a limit.

@@ -91,10 +91,15 @@ __all__ = [
     # data
     "send", "recv", "send_all", "recv_exact", "pending", "sendto",
     "recvfrom", "send_frame", "recv_frame",
+    # frames that carry descriptors
+    "send_frame_fds", "recv_frame_fds",
     # file descriptors and credentials
     "Cred", "send_fds", "recv_fds", "send_fd", "recv_fd", "peer_cred",
     "peer_pidfd", "set_passcred", "peer_groups", "peer_security",
     "send_creds", "recv_creds",
+    # who sent this message
+    "set_passpidfd", "recv_pidfd", "set_passrights", "recvmsg_pidfd",
+    "recv_batch_pidfd",
     # general messages and batches
     "Message", "sendmsg", "recvmsg", "send_batch", "recv_batch",
     # socket activation
@@ -103,7 +108,7 @@ __all__ = [
     "notify", "watchdog_enabled",
     # constants
     "MAX_FDS", "LISTEN_FDS_START", "REPLACE_STALE", "MSG_TRUNC",
-    "MSG_CTRUNC", "MSG_CRED", "FRAME_MAX_DEFAULT", "NO_CRED_ID",
+    "MSG_CTRUNC", "MSG_CRED", "MSG_PIDFD", "FRAME_MAX_DEFAULT", "NO_CRED_ID",
 ]
 # udsock.socket() (uds_socket) is deliberately left out of __all__: a star
 # import must not shadow the standard library's socket module.
@@ -130,6 +135,8 @@ BytesLike = Union[bytes, bytearray, memoryview]
 MAX_FDS = 253
 #: First fd passed by socket activation (UDS_LISTEN_FDS_START).
 LISTEN_FDS_START = 3
+#: Message.flags from recvmsg_pidfd(): a pidfd of the sender came (UDS_MSG_PIDFD).
+MSG_PIDFD = 8
 #: listener() flag: replace a stale socket file (UDS_REPLACE_STALE).
 REPLACE_STALE = 1
 #: Message.flags: the data was truncated (UDS_MSG_TRUNC).
@@ -260,6 +267,10 @@ _PROTOS = {
     # (uds_writer *w, int sock, const void *buf, size_t len, const int *fds, size_t nfds)
     "uds_writer_send": (_c_int, _RAW),
     # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+    "uds_send_frame_fds": (_c_int, _RAW),
+    # (int sock, void *buf, size_t cap, size_t *len_out, int *fds, size_t *nfds)
+    "uds_recv_frame_fds": (_c_int, _RAW),
+    # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
     "uds_send_fds": (_c_ssize_t, _RAW),
     # (int sock, void *buf, size_t len, int *fds, size_t *nfds)
     "uds_recv_fds": (_c_ssize_t, _RAW),
@@ -278,8 +289,13 @@ _PROTOS = {
     "uds_sendmsg": (_c_ssize_t, _RAW),
     # (int sock, uds_msg *m, int flags)
     "uds_recvmsg": (_c_ssize_t, _RAW),
+    "uds_set_passpidfd": (_c_int, (_c_int, _c_int)),
+    "uds_set_passrights": (_c_int, (_c_int, _c_int)),
+    "uds_recv_pidfd": (_c_ssize_t, (_c_int, _vp, _c_size_t, _vp)),
+    "uds_recvmsg_pidfd": (_c_ssize_t, (_c_int, _vp, _c_int, _vp)),
     "uds_send_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
     "uds_recv_batch": (_c_int, (_c_int, _vp, _c_size_t, _c_int)),
+    "uds_recv_batch_pidfd": (_c_int, (_c_int, _vp, _c_size_t, _c_int, _vp)),
     "uds_listen_fds": (_c_int, (_c_int,)),
     "uds_listen_fd_by_name": (_c_int, (_c_char_p,)),
     "uds_notify": (_c_int, (_c_int, _c_char_p)),
@@ -1123,6 +1139,76 @@ def recv_frame(sock: SocketLike,
         s.busy = False
 
 
+def send_frame_fds(sock: SocketLike, data: BytesLike,
+                   fds: Iterable[Union[int, _HasFileno]] = ()) -> None:
+    """Send one frame with file descriptors (uds_send_frame_fds).
+
+    The bytes on the wire are exactly send_frame's; fds (0..MAX_FDS ints or
+    objects with fileno(), which stay open here) travel with its first byte.
+    """
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        if data.__class__ is bytes:
+            n = len(data)
+        else:
+            data, n = _send_buf(data)
+        k = s.put_fds(fds)
+        z, nf = s.z1, s.z2
+        f = _lib.uds_send_frame_fds
+        while True:
+            z.value = n
+            nf.value = k
+            if f(fd, data, z, s.sfds, nf) == 0:
+                return
+            _check_retry()
+    finally:
+        s.busy = False
+
+
+def recv_frame_fds(sock: SocketLike, maxsize: int = FRAME_MAX_DEFAULT,
+                   maxfds: int = MAX_FDS
+                   ) -> Optional[Tuple[bytes, List[int]]]:
+    """Receive one frame and the descriptors sent with it (uds_recv_frame_fds).
+
+    Returns (data, fds), or None at a clean end of stream. The fds are
+    close-on-exec ints the caller owns and must close; they are exactly
+    those that came with this frame, however the sender's writes were cut.
+    More fds than maxfds: all are closed, the frame is consumed and
+    OSError(EXFULL) is raised. A frame larger than maxsize is dropped with
+    its fds closed: OSError(EMSGSIZE). EOF inside a frame raises
+    ConnectionResetError.
+    """
+    fd = sock if isinstance(sock, int) else sock.fileno()
+    s = _tls.s
+    if s.busy:  # re-entered from a signal handler or finalizer
+        s = _Scratch()
+    s.busy = True
+    try:
+        buf, view = s.data(maxsize)
+        if maxfds > MAX_FDS:
+            maxfds = MAX_FDS
+        elif maxfds < 0:
+            raise ValueError("negative maxfds: %d" % maxfds)
+        z, n, length = s.z1, s.n, s.z2
+        f = _lib.uds_recv_frame_fds
+        while True:
+            z.value = maxsize
+            n.value = maxfds
+            r = f(fd, buf, z, _ct.byref(length), s.fds, s.nptr)
+            if r > 0:
+                k = n.value
+                return view[:length.value].tobytes(), (s.fds[:k] if k else [])
+            if r == 0:
+                return None
+            _check_retry()
+    finally:
+        s.busy = False
+
+
 # --------------------------------------------------------------------------
 # File descriptors and credentials
 
@@ -1360,6 +1446,45 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
 # General messages and batches
 
 
+def set_passpidfd(sock: SocketLike, on: bool = True) -> None:
+    """Turn SO_PASSPIDFD on or off (uds_set_passpidfd, Linux 6.5+).
+
+    Messages received afterwards carry a pidfd of their sender. A kernel
+    without the option raises OSError(ENOPROTOOPT).
+    """
+    if _lib.uds_set_passpidfd(_fileno(sock), 1 if on else 0) != 0:
+        raise _error()
+
+
+def set_passrights(sock: SocketLike, on: bool = True) -> None:
+    """Refuse (on=False) or accept again descriptors sent to this socket
+    (uds_set_passrights, SO_PASSRIGHTS, Linux 6.16+): a refused sender's
+    send fails with EPERM. A kernel without it raises OSError(ENOPROTOOPT).
+    """
+    if _lib.uds_set_passrights(_fileno(sock), 1 if on else 0) != 0:
+        raise _error()
+
+
+def recv_pidfd(sock: SocketLike, bufsize: int) -> Tuple[bytes, Optional[int]]:
+    """Receive one message and a pidfd of its sender (uds_recv_pidfd).
+
+    Returns (data, pidfd): pidfd is a close-on-exec int the caller owns, or
+    None when the message carried none. Turns SO_PASSPIDFD on if it was
+    off. Descriptors sent with the message are closed. (b"", None) is the
+    end of a stream. Unlike a pid, the pidfd can never come to name another
+    process: read its pid from /proc/self/fdinfo/<pidfd> (Pid: -1 once the
+    sender has exited and been reaped).
+    """
+    fd = _fileno(sock)
+    buf = (_c_char * max(bufsize, 0))()
+    p = _c_int(-1)
+    while True:
+        r = _lib.uds_recv_pidfd(fd, buf, bufsize, _ct.byref(p))
+        if r >= 0:
+            return buf.raw[:r], (p.value if p.value >= 0 else None)
+        _check_retry()
+
+
 def _fill_msg(m: _Msg, cred_slot: _CCred, addr_slot: _Addr, data, fds,
               cred, addr, keep: list) -> None:
     """Fill a uds_msg for sending; keep holds what must outlive the call."""
@@ -1441,6 +1566,26 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
     on). addr is the sender ("" if unnamed). The fds are the caller's to
     close. flags are passed to recvmsg(2).
     """
+    return _recvmsg(sock, bufsize, maxfds, flags, None)
+
+
+def recvmsg_pidfd(sock: SocketLike, bufsize: int, maxfds: int = 0,
+                  flags: int = 0) -> Tuple[Message, Optional[int]]:
+    """recvmsg that also returns a pidfd of the sender (uds_recvmsg_pidfd).
+
+    Returns (message, pidfd); pidfd is None when the message carried none
+    (else MSG_PIDFD is in message.flags), and otherwise a close-on-exec int
+    the caller owns. Turns SO_PASSPIDFD on if it was off (Linux 6.5+;
+    OSError(ENOPROTOOPT) before).
+    """
+    p = _c_int(-1)
+    m = _recvmsg(sock, bufsize, maxfds, flags, p)
+    return m, (p.value if p.value >= 0 else None)
+
+
+def _recvmsg(sock: SocketLike, bufsize: int, maxfds: int, flags: int,
+             pidfd: Any) -> Message:
+    """recvmsg and recvmsg_pidfd (pidfd: a c_int to fill, or None)."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     s = _tls.s
     if s.busy:  # re-entered from a signal handler or finalizer
@@ -1454,7 +1599,7 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
             raise ValueError("negative maxfds: %d" % maxfds)
         m = s.msg
         addr = _addressof(buf)
-        f = _lib.uds_recvmsg
+        f = _lib.uds_recvmsg_pidfd if pidfd is not None else _lib.uds_recvmsg
         while True:
             m.data = addr
             m.len = bufsize
@@ -1464,7 +1609,8 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
             m.flags = 0
             m.addr = s.addraddr
             s.addr.kind = 0
-            r = f(fd, s.msgp, flags)
+            r = (f(fd, s.msgp, flags) if pidfd is None
+                 else f(fd, s.msgp, flags, _ct.byref(pidfd)))
             if r >= 0:
                 break
             _check_retry()
@@ -1531,6 +1677,27 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     reported in its flags as for recvmsg(). Returns the messages received.
     flags are passed to recvmmsg(2) (e.g. socket.MSG_DONTWAIT).
     """
+    return _recv_batch(sock, n, bufsize, maxfds, flags, None)
+
+
+def recv_batch_pidfd(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
+                     flags: int = 0) -> List[Tuple[Message, Optional[int]]]:
+    """recv_batch that also returns each message's sender (uds_recv_batch_pidfd).
+
+    Returns [(message, pidfd)]: pidfd is a close-on-exec int the caller owns,
+    or None when the message carried none. Turns SO_PASSPIDFD on if it was
+    off (Linux 6.5+; OSError(ENOPROTOOPT) before).
+    """
+    if n < 0:
+        raise ValueError("negative n")
+    p = (_c_int * max(1, n))()
+    out = _recv_batch(sock, n, bufsize, maxfds, flags, p)
+    return [(m, p[i] if p[i] >= 0 else None) for i, m in enumerate(out)]
+
+
+def _recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int,
+                flags: int, pidfds: Any) -> List[Message]:
+    """recv_batch and recv_batch_pidfd (pidfds: a c_int array, or None)."""
     fd = sock if isinstance(sock, int) else sock.fileno()
     if n < 0 or bufsize < 0 or maxfds < 0:
         raise ValueError("negative n, bufsize or maxfds")
@@ -1547,7 +1714,7 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
         base, fbase = _addressof(data), _addressof(fdarr)
         cbase, abase = _addressof(creds), _addressof(addrs)
         csize, asize = _ct.sizeof(_CCred), _ct.sizeof(_Addr)
-        f = _lib.uds_recv_batch
+        f = _lib.uds_recv_batch_pidfd if pidfds is not None else _lib.uds_recv_batch
         while True:
             for i in range(n):
                 m = msgs[i]
@@ -1559,7 +1726,8 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
                 m.flags = 0
                 m.addr = abase + i * asize
                 addrs[i].kind = 0
-            r = f(fd, msgs, n, flags)
+            r = (f(fd, msgs, n, flags) if pidfds is None
+                 else f(fd, msgs, n, flags, pidfds))
             if r >= 0:
                 break
             _check_retry()
