@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::addr::{check_path, open_parent, split, FormatSink, Sink, MAX_DIRECT_PATH};
 use crate::error::{err, sys_err, Error, Result, Shown};
-use crate::registry::{self, id_of, BoundFile, Id, Lock, Stale};
+use crate::registry::{self, id_of, BoundFile, Id, Lock};
 use crate::sys::{self, RawAddr, EADDRINUSE, ECONNREFUSED, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSOCK};
 
 /// Room for a final component plus a suffix (NAME_MAX is 255).
@@ -214,6 +214,7 @@ impl<'p> Place<'p> {
         let lock_name = self.lock_name()?;
         // A lock file removed by its owner between our open and flock would
         // leave us holding a lock nobody else sees: check it is still linked.
+        let mut retried = false;
         for _ in 0..8 {
             let fd = sys::open_lock(self.dirfd(), lock_name.as_cstr())
                 .map_err(|e| sys_err!(e, "open lock file {}.lock", Shown(self.path)))?;
@@ -222,6 +223,12 @@ impl<'p> Place<'p> {
                 Lock { fd, id: id_of(&held) }
             } else if let Some(lock) = registry::take_stale_lock(id_of(&held)) {
                 lock
+            } else if !retried {
+                // Another thread may have been letting go of a stale
+                // record's lock: that is done under the table's lock, which
+                // take_stale_lock has just waited for. Once more.
+                retried = true;
+                continue;
             } else {
                 return Err(err!(
                     EADDRINUSE,
@@ -247,19 +254,6 @@ impl<'p> Place<'p> {
             }
         }
         drop(lock);
-    }
-
-    /// Lets go of the lock of a listener that is gone, then removes
-    /// `<name>.lock` if nobody holds it any more (a copy of the listener
-    /// inherited across fork, or a lock handed over, still does).
-    fn release_if_unheld(&self, lock: Lock) {
-        let id = lock.id;
-        drop(lock);
-        let Ok(lock_name) = self.lock_name() else { return };
-        let Ok(fd) = sys::open_existing_lock(self.dirfd(), lock_name.as_cstr()) else { return };
-        if matches!(sys::fstat(fd.as_raw_fd()), Ok(st) if id_of(&st) == id) && sys::try_lock(fd.as_fd()) == Ok(true) {
-            self.release(Lock { fd, id });
-        }
     }
 
     /// Removes the socket file at the name, but only if it is a socket and,
@@ -409,9 +403,7 @@ pub(crate) fn bind(fd: BorrowedFd<'_>, path: &[u8], opts: BindOptions) -> Result
     match place.bind_and_settle(fd, opts.mode, opts.replace_stale) {
         Ok((file, alias)) => {
             let bound = BoundFile { path: path.into(), alias, dir: place.dir_path(), file, lock };
-            for stale in registry::record_bound(fd.as_raw_fd(), socket, bound) {
-                release(stale);
-            }
+            registry::record_bound(fd.as_raw_fd(), socket, bound, release_lock);
             Ok(())
         }
         Err(e) => {
@@ -444,18 +436,16 @@ pub(crate) fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
     removed
 }
 
-/// Releases what a stale record held: its lock, and `<path>.lock` if
-/// nobody holds it any more (and the directory is still where it was).
-/// Its socket file stays, as a plain close(2) leaves any socket's file (a dup or a forked copy may still serve it; a
-/// `UDS_REPLACE_STALE` listener replaces it once it is stale).
-pub(crate) fn release(stale: Stale) {
-    if let Stale(Some(mut file)) = stale {
-        if let Some(lock) = file.lock.take() {
-            match Place::of(&file) {
-                Ok(place) => place.release_if_unheld(lock),
-                Err(_) => drop(lock),
-            }
-        }
+/// Lets go of the lock of a listener whose socket is gone, removing
+/// `<path>.lock` while the lock is still held (nobody else can hold it
+/// then). Its socket file stays, as a plain close(2) leaves any socket's
+/// file (a dup or a forked copy may still serve it; a `UDS_REPLACE_STALE`
+/// listener replaces it once it is stale). A lock file whose directory
+/// has moved is left where it now is.
+pub(crate) fn release_lock(file: &BoundFile, lock: Lock) {
+    match Place::of(file) {
+        Ok(place) => place.release(lock),
+        Err(_) => drop(lock),
     }
 }
 

@@ -17,7 +17,9 @@
 //! reused) is stale and is never taken for the socket now at that number.
 //! Stale records are dropped when their fd number comes back through the
 //! library, when a lookup meets them, and by a sweep that checks two
-//! records each time one is added; the caller releases what they held.
+//! records each time one is added; a listener's lock is let go of (by the
+//! caller's [`ReleaseLock`]) under the table's lock, so that a listener
+//! racing for the same path always finds either the record or a free lock.
 //!
 //! The table's lock is held only for O(1) work, never across a system
 //! call, and around `fork(2)` (pthread_atfork, registered before the lock
@@ -190,23 +192,27 @@ fn empty() -> bool {
     RECORDS.load(Ordering::Acquire) == 0
 }
 
-/// What a stale record held and its owner must release: its lock.
-pub(crate) struct Stale(pub Option<BoundFile>);
+/// Lets go of the lock of a record whose socket is gone (and removes its
+/// `<path>.lock`): called under the table's lock, so that a listener
+/// racing for the path either finds the record and takes its lock over
+/// ([`take_stale_lock`]) or finds the lock free.
+pub(crate) type ReleaseLock = fn(&BoundFile, Lock);
 
 impl Table {
-    /// What a removed record held, for its owner to release; but a lock
-    /// inherited across fork(2) is kept here instead: its open file
-    /// description is shared with the process that took it, so letting go
-    /// of this copy frees nothing, while keeping it lets a listener of this
-    /// process take the path over ([`take_stale_lock`]).
-    fn stale(&mut self, r: Option<Record>) -> Stale {
-        let Some(r) = r else { return Stale(None) };
-        let mut file = r.file;
-        if let Some(f) = file.as_mut().filter(|f| f.lock.is_some() && r.pid != sys::getpid()) {
-            let lock = f.lock.take().expect("checked");
-            self.inherited.insert(lock.id, lock);
+    /// Releases what a removed record held. A lock inherited across
+    /// fork(2) is kept here instead: its open file description is shared
+    /// with the process that took it, so letting go of this copy frees
+    /// nothing, while keeping it lets a listener of this process take the
+    /// path over.
+    fn reap(&mut self, r: Option<Record>, release: ReleaseLock) {
+        let Some(Record { file: Some(mut file), pid, .. }) = r else { return };
+        if let Some(lock) = file.lock.take() {
+            if pid == sys::getpid() {
+                release(&file, lock);
+            } else {
+                self.inherited.insert(lock.id, lock);
+            }
         }
-        Stale(file)
     }
 }
 
@@ -262,19 +268,20 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 
 /// `fd` is a new descriptor the library just created (socket, accept,
 /// socketpair): anything recorded at that number belonged to a socket
-/// closed with a plain close(2), and is handed back for release.
-pub(crate) fn fd_reused(fd: RawFd) -> Stale {
-    if empty() {
-        return Stale(None);
+/// closed with a plain close(2), and is dropped.
+pub(crate) fn fd_reused(fd: RawFd, release: ReleaseLock) {
+    if !empty() {
+        with(|t| {
+            let r = t.remove(fd);
+            t.reap(r, release)
+        })
     }
-    with(|t| { let r = t.remove(fd); t.stale(r) })
 }
 
 /// Records that `fd` (socket `socket`) bound `file`, replacing whatever
-/// else was recorded at that fd. Returns what a stale record there, or a
-/// stale record the sweep met, held.
-pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile) -> [Stale; 3] {
-    let (old, swept) = with(|t| {
+/// else was recorded at that fd.
+pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile, release: ReleaseLock) {
+    let swept = with(|t| {
         let old = match t.get(fd) {
             Some(r) if r.socket == socket => None,
             _ => t.remove(fd),
@@ -294,11 +301,11 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile) -> [Stale; 3]
         if let Some(lock) = lock {
             t.by_lock.insert(lock, fd);
         }
-        let old = t.stale(old);
-        (Stale(replaced.or(old.0)), t.sweep_candidates())
+        t.reap(old, release);
+        drop(replaced);
+        t.sweep_candidates()
     });
-    let [a, b] = sweep(swept);
-    [old, a, b]
+    sweep(swept, release);
 }
 
 /// `conn` was accepted from `listener`: if the library bound that listener
@@ -323,7 +330,7 @@ pub(crate) fn record_accepted(listener: RawFd, conn: RawFd) {
 }
 
 /// `fd` was connected to the long path `path`: its peer's real name.
-pub(crate) fn record_connected(fd: RawFd, path: &[u8]) {
+pub(crate) fn record_connected(fd: RawFd, path: &[u8], release: ReleaseLock) {
     let Some(id) = socket_id(fd) else { return };
     let path: Arc<[u8]> = path.into();
     let swept = with(|t| {
@@ -336,7 +343,7 @@ pub(crate) fn record_connected(fd: RawFd, path: &[u8]) {
         }
         t.sweep_candidates()
     });
-    drop(sweep(swept));
+    sweep(swept, release);
 }
 
 // --- the sweep -----------------------------------------------------------------
@@ -359,16 +366,15 @@ impl Table {
 
 /// Checks the candidates (outside the lock) and drops those whose fd no
 /// longer refers to their socket.
-fn sweep(candidates: [Option<(RawFd, Id, u64)>; 2]) -> [Stale; 2] {
-    candidates.map(|c| match c {
-        Some((fd, id, serial)) if socket_id(fd) != Some(id) => {
+fn sweep(candidates: [Option<(RawFd, Id, u64)>; 2], release: ReleaseLock) {
+    for (fd, id, serial) in candidates.into_iter().flatten() {
+        if socket_id(fd) != Some(id) {
             with(|t| {
                 let r = if t.get(fd).is_some_and(|r| r.serial == serial) { t.remove(fd) } else { None };
-                t.stale(r)
+                t.reap(r, release)
             })
         }
-        _ => Stale(None),
-    })
+    }
 }
 
 // --- lookups -------------------------------------------------------------------
@@ -400,13 +406,14 @@ pub(crate) fn take_file(fd: RawFd) -> Option<BoundFile> {
     })
 }
 
-/// Drops what is recorded at `fd` (it is being closed); the caller
-/// releases what it held.
-pub(crate) fn forget(fd: RawFd) -> Stale {
-    if empty() {
-        return Stale(None);
+/// Drops what is recorded at `fd` (it is being closed).
+pub(crate) fn forget(fd: RawFd, release: ReleaseLock) {
+    if !empty() {
+        with(|t| {
+            let r = t.remove(fd);
+            t.reap(r, release)
+        })
     }
-    with(|t| { let r = t.remove(fd); t.stale(r) })
 }
 
 /// Whether this process bound `fd` itself through the library and the file

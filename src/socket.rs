@@ -53,7 +53,7 @@ pub fn socket(ty: i32) -> Result<OwnedFd> {
 /// A descriptor the library just created: whatever the registry holds at
 /// its number belonged to a socket closed with a plain close(2).
 fn fresh(fd: &OwnedFd) {
-    place::release(registry::fd_reused(fd.as_raw_fd()));
+    registry::fd_reused(fd.as_raw_fd(), place::release_lock);
 }
 
 /// A connected pair of sockets (close-on-exec).
@@ -125,7 +125,7 @@ pub fn connect(fd: BorrowedFd<'_>, path: &[u8]) -> Result<()> {
     sys::connect(fd, &target.raw).map_err(|e| sys_err!(e, "connect fd {} to {}", fd.as_raw_fd(), Shown(path)))?;
     if target.held.is_some() {
         // The kernel will name the peer by the alias connected through.
-        registry::record_connected(fd.as_raw_fd(), path);
+        registry::record_connected(fd.as_raw_fd(), path, place::release_lock);
     }
     Ok(())
 }
@@ -202,7 +202,7 @@ pub fn close(fd: OwnedFd) -> Result<()> {
     if registry::owns_file(fd.as_raw_fd()) {
         let _ = unlink(fd.as_fd());
     }
-    place::release(registry::forget(fd.as_raw_fd()));
+    registry::forget(fd.as_raw_fd(), place::release_lock);
     let raw = fd.into_raw_fd();
     sys::close(raw).map_err(|e| sys_err!(e, "close fd {raw}"))
 }

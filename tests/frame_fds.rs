@@ -6,7 +6,7 @@ mod common;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use common::{files, identity, open_fds, serial, TempDir};
+use common::{files, identity, open_fds, serial};
 use udsock::fds::FdBuf;
 use udsock::frame::{self, Frame};
 use udsock::{fds, io, socket};
@@ -34,8 +34,8 @@ fn next(fd: BorrowedFd<'_>) -> (Vec<u8>, Vec<(u64, u64)>) {
 #[test]
 fn a_plain_frame_then_frames_with_descriptors() {
     let _s = serial();
-    let dir = TempDir::new("frame-fds");
-    let f = files(dir.path("").as_path(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), 3);
     let id = |i: usize| identity(f[i].as_raw_fd());
     let (a, b) = socket::socketpair(libc::SOCK_STREAM).unwrap();
     let before = open_fds();
@@ -53,8 +53,8 @@ fn a_plain_frame_then_frames_with_descriptors() {
 #[test]
 fn a_raw_sender_cuts_anywhere() {
     let _s = serial();
-    let dir = TempDir::new("frame-fds-raw");
-    let f = files(dir.path("").as_path(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), 1);
     let w = wire(b"abcdef");
     for at in 0..w.len() {
         for cut in at + 1..=w.len() {
@@ -84,8 +84,8 @@ fn a_raw_sender_cuts_anywhere() {
 #[test]
 fn failures_close_every_descriptor() {
     let _s = serial();
-    let dir = TempDir::new("frame-fds-fail");
-    let f = files(dir.path("").as_path(), 3);
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), 3);
     let all: Vec<BorrowedFd<'_>> = f.iter().map(|f| f.as_fd()).collect();
     let (a, b) = socket::socketpair(libc::SOCK_STREAM).unwrap();
     let before = open_fds();

@@ -459,14 +459,6 @@ pub fn fd_path(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
     Ok(len)
 }
 
-/// Opens an existing lock file `name` in `dir` (never creating one, never
-/// following a symlink).
-pub fn open_existing_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
-    // SAFETY: as for open_lock.
-    syscall!(unsafe { libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC) })
-        .map(fd_from)
-}
-
 /// Runs `f` on a thread of its own whose working directory is `dir`
 /// (`unshare(CLONE_FS)`, then `fchdir`): a relative name in `f` is looked
 /// up in `dir`, and the process's working directory never changes. The
