@@ -29,7 +29,7 @@ MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 REL     := $(or $(CARGO_TARGET_DIR),target)/release
 # What the library is built from: `make install` rebuilds only when one of
 # these is newer, so `make && sudo make install` does not need cargo as root.
-LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml
+LIB_SOURCES := $(shell find src udsock/src -name '*.rs') build.rs Cargo.toml udsock/Cargo.toml Cargo.lock cbindgen.toml
 TOOL_SOURCES := $(shell find tool/src -name '*.rs') tool/Cargo.toml
 # The shared library as installed: linked again from the archive with
 # udsock.map, which gives every export the version UDSOCK_0. The cdylib
@@ -58,7 +58,7 @@ build:
 	$(MAKE) --no-print-directory man
 
 $(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked -p udsock-c
 	touch $(REL)/libudsock.so $(REL)/libudsock.a
 
 $(REL)/udsock $(REL)/udsock-mangen &: $(LIB_SOURCES) $(TOOL_SOURCES)
@@ -81,7 +81,7 @@ $(SHLIB): $(REL)/libudsock.a udsock.map
 	    -Wl,--gc-sections -Wl,--strip-debug -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
 header:
-	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
+	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked -p udsock-c
 
 # The .pc file names its directories relative to ${prefix} and
 # ${exec_prefix} where they lie below them, as distributions write it, so
@@ -171,13 +171,13 @@ check: stage
 
 check-rust:
 	$(CARGO) test --locked --workspace
-	$(CARGO) run --locked --quiet --example echo
-	$(CARGO) run --locked --quiet --example fdserver
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
+	$(CARGO) run --locked --quiet -p udsock --example echo
+	$(CARGO) run --locked --quiet -p udsock --example fdserver
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet -p udsock
 
 # Lints: Cargo.toml's [lints] table (every unsafe block documented).
 check-clippy:
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p udsock-c -p udsock --all-targets --locked -- -D warnings
 
 check-abi: $(STAGE_DEP)
 	bash c-tests/abi-check.sh

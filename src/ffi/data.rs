@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 use super::addr::uds_addr;
 use super::{bytes_arg, bytes_mut_arg, fd_arg, ffi_boundary, str_arg};
 
-use crate::io;
+use udsock::io;
 
 
 /// One `send(2)` of up to `len` bytes; `flags` are passed on

@@ -4,10 +4,10 @@ use std::ffi::{c_char, c_int, c_void};
 use std::os::fd::IntoRawFd;
 
 use super::{bytes_arg, bytes_mut_arg, fd_arg, fds_arg, ffi_boundary, out_arg, slice_mut_arg};
-use crate::cred::{self, Cred};
+use udsock::cred::{self, Cred};
 use crate::error::{err, Result};
-use crate::fds::{self, FdBuf};
-use crate::sys::ERANGE;
+use udsock::fds::{self, FdBuf};
+use libc::ERANGE;
 
 /// The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
 #[allow(dead_code)] // for the C header
@@ -77,7 +77,7 @@ pub extern "C" fn uds_send_fds(sock: c_int, buf: *const c_void, len: usize, fds:
     ffi_boundary!("uds_send_fds", {
         let sock = fd_arg(sock)?;
         let buf = bytes_arg(buf, len, "buf")?;
-        fds::check_count(nfds)?;
+        super::check_count(nfds)?;
         Ok(fds::send_fds(sock, buf, fds_arg(fds, nfds, "fds")?)? as libc::ssize_t)
     })
 }

@@ -4,8 +4,8 @@ use std::ffi::{c_int, c_void};
 
 use super::{bytes_arg, bytes_mut_arg, fd_arg, ffi_boundary, out_arg};
 use crate::error::err;
-use crate::frame::{self, Frame};
-use crate::sys::EMSGSIZE;
+use udsock::frame::{self, Frame};
+use libc::EMSGSIZE;
 
 /// Sends `len` bytes as one frame: a 4-byte native-endian unsigned length,
 /// then the bytes, in one `sendmsg` with two iovecs. This is exactly what
@@ -35,7 +35,7 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
     ffi_boundary!("uds_send_frame", {
         let fd = fd_arg(fd)?;
         // Before the buffer is made a slice: `len` may not be its real size.
-        frame::frame_len(len)?;
+        super::frame_len(len)?;
         frame::send_frame(fd, bytes_arg(buf, len, "buf")?)?;
         Ok(0)
     })

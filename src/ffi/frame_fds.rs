@@ -4,9 +4,9 @@ use std::ffi::{c_int, c_void};
 
 use super::{bytes_arg, bytes_mut_arg, fd_arg, fds_arg, ffi_boundary, out_arg, slice_mut_arg};
 use crate::error::err;
-use crate::fds::{FdBuf, MAX_FDS};
-use crate::frame::{self, Frame};
-use crate::sys::{EINVAL, EMSGSIZE};
+use udsock::fds::{FdBuf, MAX_FDS};
+use udsock::frame::{self, Frame};
+use libc::{EINVAL, EMSGSIZE};
 
 /// `uds_send_frame` with the `nfds` descriptors of `fds[]` (0 to
 /// `UDS_MAX_FDS`; `fds` may be NULL when `nfds` is 0) attached to the
@@ -32,7 +32,7 @@ pub extern "C" fn uds_send_frame_fds(sock: c_int, buf: *const c_void, len: usize
     ffi_boundary!("uds_send_frame_fds", {
         let sock = fd_arg(sock)?;
         // Before the buffer is made a slice: `len` may not be its real size.
-        frame::frame_len(len)?;
+        super::frame_len(len)?;
         if nfds > MAX_FDS {
             return Err(err!(EINVAL, "nfds is {nfds}: one frame carries at most {MAX_FDS} descriptors (SCM_MAX_FD)"));
         }
@@ -101,7 +101,7 @@ pub extern "C" fn uds_recv_frame_fds(
                 *len_out = k;
                 Err(err!(EMSGSIZE, "frame of {k} bytes is larger than the buffer ({cap}); dropped, its descriptors closed"))
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     })
 }

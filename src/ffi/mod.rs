@@ -5,15 +5,28 @@
 //! runs inside [`ffi_boundary!`]: a failure becomes `-1`, `errno` and the
 //! thread's [`uds_last_error`](library::uds_last_error) line; a panic is
 //! caught there and reported the same way, so none ever unwinds into C.
+//!
+//! This is the C library crate (libudsock.so/.a), built on the public API
+//! of the Rust library `udsock` only; Rust programs use that crate.
+
+// The exports take C's raw pointers by contract (checked for NULL, then
+// trusted as the header documents): not `unsafe fn`s to C callers.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::os::fd::BorrowedFd;
 use std::mem::size_of;
 
-use crate::error::{err, Error, Result};
-use crate::sys::{self, EBADF, EINVAL};
+use libc::{EBADF, EINVAL, EIO};
 
+use crate::error::{err, Error, Result};
+
+mod error;
+#[cfg(test)]
+mod alloc_tests;
+#[cfg(test)]
+mod corpus_tests;
 // In the order of the contract's sections, which the header follows.
 pub mod addr;
 pub mod socket;
@@ -55,14 +68,27 @@ pub(crate) fn fail(func: &str, e: &Error) {
         }
         b[at] = 0;
     });
-    sys::set_errno(e.errno());
+    set_errno(e.errno());
+}
+
+#[cfg(test)]
+/// This thread's errno.
+pub(crate) fn errno() -> c_int {
+    // SAFETY: __errno_location returns this thread's errno, valid for its lifetime.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Sets this thread's errno.
+pub(crate) fn set_errno(e: c_int) {
+    // SAFETY: as in errno(): a valid, writable location of this thread.
+    unsafe { *libc::__errno_location() = e };
 }
 
 /// Records a panic caught at the boundary as an `EIO` failure.
 #[cold]
 #[inline(never)]
 pub(crate) fn fail_panicked(func: &str) {
-    fail(func, &err!(sys::EIO, "internal error (a bug in libudsock, please report it)"));
+    fail(func, &err!(EIO, "internal error (a bug in libudsock, please report it)"));
 }
 
 /// What a C function returns on failure.
@@ -100,18 +126,40 @@ macro_rules! ffi_boundary {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             #[allow(clippy::redundant_closure_call)]
             let r = (|| -> $crate::error::Result<_> { $body })();
-            $crate::ffi::conclude($func, r)
+            $crate::conclude($func, r)
         }));
         match r {
             Ok(v) => v,
             Err(_) => {
-                $crate::ffi::fail_panicked($func);
-                $crate::ffi::Failure::FAILED
+                $crate::fail_panicked($func);
+                $crate::Failure::FAILED
             }
         }
     }};
 }
 pub(crate) use ffi_boundary;
+
+/// The length prefix for a frame of `len` bytes, checked before the buffer
+/// is made a slice (`len` may not be its real size); over `u32::MAX`:
+/// `EMSGSIZE`.
+#[inline]
+pub(crate) fn frame_len(len: usize) -> Result<u32> {
+    u32::try_from(len)
+        .map_err(|_| err!(libc::EMSGSIZE, "frame of {len} bytes: the length prefix holds at most 4294967295"))
+}
+
+/// A descriptor count for the simple sends: 1 to `UDS_MAX_FDS`.
+#[inline]
+pub(crate) fn check_count(n: usize) -> Result<()> {
+    use udsock::fds::MAX_FDS;
+    if n == 0 {
+        return Err(err!(EINVAL, "no descriptors to send: nfds is 0 (1..{MAX_FDS})"));
+    }
+    if n > MAX_FDS {
+        return Err(err!(EINVAL, "{n} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)"));
+    }
+    Ok(())
+}
 
 /// The error for a NULL pointer argument.
 #[cold]
@@ -268,13 +316,13 @@ mod tests {
         let ok: c_int = ffi_boundary!("uds_test", { Ok(7) });
         assert_eq!(ok, 7);
         let failed: libc::ssize_t = ffi_boundary!("uds_test", { Err(err!(EINVAL, "bad {}", 1)) });
-        assert_eq!((failed, sys::errno()), (-1, EINVAL));
+        assert_eq!((failed, errno()), (-1, EINVAL));
         assert_eq!(last_error(), "uds_test: bad 1");
         let bad: c_int = ffi_boundary!("uds_test", {
             let fd = fd_arg(-3)?;
             Ok(fd.as_raw_fd())
         });
-        assert_eq!((bad, sys::errno()), (-1, EBADF));
+        assert_eq!((bad, errno()), (-1, EBADF));
         assert_eq!(last_error(), "uds_test: fd -3 is not a file descriptor");
         let panicked: c_int = ffi_boundary!("uds_test", {
             if ok == 7 {
@@ -282,7 +330,7 @@ mod tests {
             }
             Ok(0)
         });
-        assert_eq!((panicked, sys::errno()), (-1, sys::EIO));
+        assert_eq!((panicked, errno()), (-1, EIO));
         assert!(last_error().starts_with("uds_test: internal error"));
     }
 }

@@ -6,10 +6,10 @@ use std::ptr;
 
 use super::{bytes_arg, fd_arg, fds_arg, ffi_boundary, out_arg, slice_mut_arg, Failure};
 use crate::error::{err, Error};
-use crate::frame::frame_len;
-use crate::fds::MAX_FDS;
-use crate::stream::{Reader, Writer};
-use crate::sys::{EINVAL, EMSGSIZE, EXFULL};
+use super::frame_len;
+use udsock::fds::MAX_FDS;
+use udsock::stream::{Reader, Writer};
+use libc::{EINVAL, EMSGSIZE, EXFULL};
 
 /// A resumable frame reader (opaque): the partial frame of one stream
 /// socket and the descriptors that came with it, kept between calls.
@@ -122,7 +122,7 @@ pub extern "C" fn uds_reader_read(
                 if let Some(size) = r.inner.oversized().filter(|_| e.errno() == EMSGSIZE) {
                     *len = size;
                 }
-                return Err(e);
+                return Err(e.into());
             }
         }
         let f = r.inner.frame();
@@ -217,6 +217,6 @@ pub extern "C" fn uds_writer_send(
         let r = writer.send(sock, data, fds);
         let (sent, total) = writer.progress();
         *w = uds_writer { sent, total };
-        r.map(|()| 0)
+        Ok(r.map(|()| 0)?)
     })
 }

@@ -5,11 +5,13 @@ use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
 
 use super::msg::uds_msg;
 use super::{bytes_mut_arg, fd_arg, ffi_boundary, out_arg, slice_mut_arg};
-use crate::cred;
-use crate::error::{err, Result};
-use crate::fds::FdBuf;
-use crate::msg::{self, Incoming, Received, BATCH};
-use crate::sys::{EINVAL, MSG_DONTWAIT, MSG_WAITFORONE};
+use udsock::cred;
+use crate::error::err;
+use udsock::fds::FdBuf;
+use udsock::msg::{self, Arrived, Incoming, BATCH};
+
+use super::msg::check_all;
+use libc::{EINVAL, MSG_DONTWAIT, MSG_WAITFORONE};
 
 /// `uds_msg.flags` (receive, out), set only by `uds_recvmsg_pidfd` and
 /// `uds_recv_batch_pidfd`: the message carried a pidfd of its sender,
@@ -101,7 +103,7 @@ pub extern "C" fn uds_recvmsg_pidfd(sock: c_int, m: *mut uds_msg, flags: c_int, 
         let sock = fd_arg(sock)?;
         let m = out_arg(m, "m")?;
         let want_cred = !m.cred.is_null();
-        let (data, slots) = m.buffers()?;
+        let (data, slots) = m.checked_buffers()?;
         if want_cred {
             cred::set_passcred(sock, true)?;
         }
@@ -109,8 +111,8 @@ pub extern "C" fn uds_recvmsg_pidfd(sock: c_int, m: *mut uds_msg, flags: c_int, 
         let mut fds = FdBuf::new(slots);
         let (r, p) = msg::recvmsg_pidfd(sock, data, &mut fds, flags)?;
         fds.release();
-        let bytes = r.bytes;
-        m.arrived(r);
+        let bytes = r.bytes();
+        m.report(&r);
         if let Some(p) = p {
             m.flags |= UDS_MSG_PIDFD;
             *out = p.into_raw_fd();
@@ -126,8 +128,10 @@ struct WithPidfd {
     pidfd: RawFd,
 }
 
-impl Incoming for WithPidfd {
-    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
+// SAFETY: as uds_msg's, which it forwards to: the C caller owns the
+// descriptors in the `fds` array `buffers` returned.
+unsafe impl Incoming for WithPidfd {
+    fn buffers(&mut self) -> (&mut [u8], &mut [RawFd]) {
         self.m.buffers()
     }
 
@@ -135,8 +139,8 @@ impl Incoming for WithPidfd {
         self.m.wants_from()
     }
 
-    fn arrived(&mut self, r: Received) {
-        self.m.arrived(r);
+    fn arrived(&mut self, a: Arrived) {
+        self.m.arrived(a);
         if self.pidfd >= 0 {
             self.m.flags |= UDS_MSG_PIDFD;
         }
@@ -173,9 +177,7 @@ pub extern "C" fn uds_recv_batch_pidfd(sock: c_int, msgs: *mut uds_msg, n: usize
         }
         let msgs = slice_mut_arg(msgs, n, "msgs")?;
         let pidfds = slice_mut_arg(pidfds, n, "pidfds")?;
-        for (i, m) in msgs.iter_mut().enumerate() {
-            m.buffers().map_err(|e| e.within(format_args!("msgs[{i}]")))?;
-        }
+        check_all(msgs, |m| m.checked_buffers().map(drop))?;
         if msgs.iter().any(|m| !m.cred.is_null()) {
             cred::set_passcred(sock, true)?;
         }
@@ -191,7 +193,7 @@ pub extern "C" fn uds_recv_batch_pidfd(sock: c_int, msgs: *mut uds_msg, n: usize
             }
             let got = match msg::recv_batch(sock, &mut local[..k], flags) {
                 Ok(g) => g,
-                Err(e) if done == 0 => return Err(e),
+                Err(e) if done == 0 => return Err(e.into()),
                 Err(_) => break,
             };
             for (i, l) in local[..got].iter().enumerate() {

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
 use super::{bytes_arg, fd_arg, ffi_boundary, out_arg, str_arg};
-use crate::socket;
+use udsock::socket;
 
 /// `uds_listener` flag: if the path exists and is a socket file that no
 /// socket is bound to, remove it and bind again.

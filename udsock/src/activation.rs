@@ -9,7 +9,7 @@
 //!
 //! ```
 //! // Not started by a service manager: no sockets.
-//! assert_eq!(udsock::activation::listen_fds(false).unwrap(), 0);
+//! assert_eq!(udsock::activation::listen_fds().unwrap(), 0);
 //! ```
 
 use std::ffi::OsString;
@@ -142,22 +142,20 @@ fn passed() -> Result<Option<&'static Passed>> {
     }
 }
 
-fn unset() {
-    sys::unsetenv(c"LISTEN_PID");
-    sys::unsetenv(c"LISTEN_FDS");
-    sys::unsetenv(c"LISTEN_FDNAMES");
-}
+/// The variables [`listen_fds`] reads, which sd_listen_fds(3) with
+/// `unset_environment` removes. This library never changes the
+/// environment (`std::env::remove_var` is not sound while other threads
+/// read it, which is why Rust 2024 made it `unsafe`); a program that must
+/// hide them from its children removes them itself, or better, clears
+/// them on the `Command` it spawns (`env_remove`).
+pub const LISTEN_VARIABLES: [&str; 3] = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"];
 
 /// How many sockets the service manager passed (fds 3 .. 3+n), marking them
-/// close-on-exec; 0 when none were passed to this process. With
-/// `unset_environment`, removes the three variables (as sd_listen_fds does,
-/// whether or not they were valid).
-pub fn listen_fds(unset_environment: bool) -> Result<i32> {
-    let r = passed().map(|p| p.map_or(0, |p| p.count));
-    if unset_environment {
-        unset();
-    }
-    r
+/// close-on-exec; 0 when none were passed to this process. The environment
+/// is left as it is (see [`LISTEN_VARIABLES`]); the names stay available
+/// to [`listen_fd_by_name`] either way.
+pub fn listen_fds() -> Result<i32> {
+    passed().map(|p| p.map_or(0, |p| p.count))
 }
 
 /// The fd passed under `name` (LISTEN_FDNAMES); `ENOENT` if none is.

@@ -194,6 +194,22 @@ impl Sink for StringSink<'_> {
     }
 }
 
+/// [`format`]s an address into `buf`, as far as it goes (no terminator).
+/// Returns the bytes the whole text needs: more than `buf.len()` when it
+/// was cut. Nothing is allocated.
+///
+/// ```
+/// use udsock::addr::{format_into, AddrKind};
+/// let mut buf = [0u8; 8];
+/// assert_eq!(format_into(AddrKind::Abstract, b"a\nb", false, &mut buf), 7);
+/// assert_eq!(&buf[..7], b"@a\\x0ab");
+/// ```
+pub fn format_into(kind: AddrKind, name: &[u8], truncated: bool, buf: &mut [u8]) -> usize {
+    let mut sink = FormatSink::new(buf);
+    format(kind, name, truncated, &mut sink);
+    sink.needed
+}
+
 /// Formats an address for people: `/tmp/x`, `@name`, `(unnamed)`.
 ///
 /// Bytes outside printable ASCII, and the backslash itself, are written as

@@ -224,8 +224,9 @@ pub fn set_passrights(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
         .map_err(|e| option_error(e, fd, "SO_PASSRIGHTS", on, "6.16"))
 }
 
-/// Turns `SO_PASSPIDFD` on unless it is on already.
-pub(crate) fn want_pidfds(fd: BorrowedFd<'_>) -> Result<()> {
+/// Turns `SO_PASSPIDFD` on unless it is on already (one `getsockopt`
+/// instead of a `setsockopt` each time).
+pub fn want_pidfds(fd: BorrowedFd<'_>) -> Result<()> {
     match sys::getsockopt_int(fd, SOL_SOCKET, SO_PASSPIDFD) {
         Ok(0) | Err(_) => set_passpidfd(fd, true),
         Ok(_) => Ok(()),

@@ -121,8 +121,8 @@ impl<'a> FdBuf<'a> {
 
     /// Counts `n` more slots (filled through [`FdBuf::spare`]) as held.
     pub(crate) fn commit(&mut self, n: usize) {
-        self.len += n;
-        debug_assert!(self.len <= self.slots.len());
+        // Never beyond the storage: the kernel fills only spare slots.
+        self.len = (self.len + n).min(self.slots.len());
     }
 }
 

@@ -40,7 +40,6 @@ pub mod notify;
 pub mod socket;
 pub mod stream;
 
-mod ffi;
 mod place;
 mod registry;
 mod sys;

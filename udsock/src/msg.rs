@@ -19,8 +19,8 @@
 //! let mut fds = FdBuf::new(&mut slots);
 //! let mut buf = [0u8; 8];
 //! let got = recvmsg(b.as_fd(), &mut buf, &mut fds, 0).unwrap();
-//! assert_eq!((got.len, fds.len()), (1, 1));
-//! assert!(got.flags & CTRUNC != 0); // one descriptor did not fit: it was closed
+//! assert_eq!((got.len(), fds.len()), (1, 1));
+//! assert!(got.flags() & CTRUNC != 0); // one descriptor did not fit: it was closed
 //! ```
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -60,23 +60,85 @@ pub struct Message<'a> {
     pub to: Option<Address<'a>>,
 }
 
-/// What a receive brought.
+/// What a receive brought. Only the library makes one: what it reports
+/// is what the kernel did.
 #[derive(Clone, Debug)]
 pub struct Received {
-    /// Bytes stored in the buffer.
-    pub len: usize,
-    /// What `recvmsg` returned: `len`, or the datagram's full length when
-    /// `MSG_TRUNC` was among the flags.
-    pub bytes: usize,
+    len: usize,
+    bytes: usize,
+    nfds: usize,
+    cred: Option<Cred>,
+    flags: u32,
+    from: Addr,
+}
+
+impl Received {
+    /// Bytes stored in the buffer (never more than its length).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no byte was stored (the end of a stream, or an empty
+    /// datagram).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// What `recvmsg` returned: [`len`](Received::len), or the datagram's
+    /// full length when `MSG_TRUNC` was among the flags (then possibly more
+    /// than the buffer: slice with [`len`](Received::len)).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Descriptors added to the [`FdBuf`].
-    pub nfds: usize,
+    pub fn nfds(&self) -> usize {
+        self.nfds
+    }
+
     /// The sender's credentials, when the message carried real ones (see
     /// [`crate::cred::recv_creds`] for when it does).
-    pub cred: Option<Cred>,
+    pub fn cred(&self) -> Option<Cred> {
+        self.cred
+    }
+
     /// [`TRUNC`], [`CTRUNC`], [`CRED`].
-    pub flags: u32,
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+
     /// The sender's address (unnamed when it is not bound).
-    pub from: Addr,
+    pub fn from(&self) -> &Addr {
+        &self.from
+    }
+}
+
+/// What arrived for one message of [`recv_batch`], handed to
+/// [`Incoming::arrived`]: only `recv_batch` makes one, and it cannot be
+/// copied, so it stands for descriptors really installed in the slots that
+/// message's [`Incoming::buffers`] gave. A report from another receive
+/// cannot stand in for it (that would make an [`Inbox`]'s `FdBuf` adopt
+/// whatever numbers its slots held):
+///
+/// ```compile_fail
+/// use udsock::msg::{Inbox, Incoming, Received};
+/// fn forge(inbox: &mut Inbox<'_>, from_elsewhere: Received) {
+///     inbox.arrived(from_elsewhere);
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Arrived(Received);
+
+impl Arrived {
+    /// What the receive brought.
+    pub fn received(&self) -> &Received {
+        &self.0
+    }
+
+    /// The report, kept.
+    pub fn into_received(self) -> Received {
+        self.0
+    }
 }
 
 /// The outcome of one receive, before it is reported.
@@ -250,30 +312,43 @@ pub fn recvmsg_pidfd(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, f
     Ok((a.report(cap, Some(&from)), pidfd))
 }
 
-/// Anything [`send_batch`] can send.
+/// Anything [`send_batch`] can send: a layer's own message type (the C
+/// library's `uds_msg`), checked by that layer before the batch.
 pub trait Outgoing {
-    /// The message, or why it cannot be sent.
-    fn message(&self) -> Result<Message<'_>>;
+    /// The message.
+    fn message(&self) -> Message<'_>;
 }
 
 impl Outgoing for Message<'_> {
-    fn message(&self) -> Result<Message<'_>> {
-        Ok(*self)
+    fn message(&self) -> Message<'_> {
+        *self
     }
 }
 
-/// Anything [`recv_batch`] can receive into.
-pub trait Incoming {
+/// Anything [`recv_batch`] can receive into: [`Inbox`], or a layer's own
+/// message type (the C library's `uds_msg`).
+///
+/// # Safety
+///
+/// The descriptors a receive installs are owned by whoever holds the slots
+/// [`buffers`](Incoming::buffers) returned: an implementation must hand
+/// each [`Arrived`] it is given only to the `Incoming` (or the storage)
+/// whose slots it returned from `buffers`, and must return the same
+/// buffers each time `buffers` is called during one `recv_batch`.
+/// Forwarding one to another [`Inbox`] would make its `FdBuf` adopt
+/// numbers it never received.
+pub unsafe trait Incoming {
     /// The data buffer and the free descriptor slots to receive into.
-    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])>;
+    fn buffers(&mut self) -> (&mut [u8], &mut [RawFd]);
     /// Whether [`Incoming::arrived`] uses [`Received::from`]; when not, the
     /// sender's address is not asked for and `from` is unnamed.
     fn wants_from(&self) -> bool {
         true
     }
-    /// Called with what arrived: `r.nfds` slots (from the front of those
-    /// [`Incoming::buffers`] gave) now hold descriptors the receiver owns.
-    fn arrived(&mut self, r: Received);
+    /// Called with what arrived: the first
+    /// [`nfds`](Received::nfds) slots of those [`Incoming::buffers`] gave
+    /// now hold descriptors the receiver owns.
+    fn arrived(&mut self, a: Arrived);
     /// Whether the sender's pidfd is wanted (see [`recvmsg_pidfd`]); when
     /// it is, [`Incoming::pidfd_arrived`] is called before
     /// [`Incoming::arrived`].
@@ -289,12 +364,9 @@ pub trait Incoming {
 /// One message of a batch receive: the buffers, and what arrived.
 #[derive(Debug)]
 pub struct Inbox<'a> {
-    /// Where the data goes.
-    pub data: &'a mut [u8],
-    /// Where the descriptors go.
-    pub fds: FdBuf<'a>,
-    /// What arrived, once it has.
-    pub received: Option<Received>,
+    data: &'a mut [u8],
+    fds: FdBuf<'a>,
+    received: Option<Received>,
 }
 
 impl<'a> Inbox<'a> {
@@ -303,16 +375,38 @@ impl<'a> Inbox<'a> {
     pub fn new(data: &'a mut [u8], slots: &'a mut [RawFd]) -> Inbox<'a> {
         Inbox { data, fds: FdBuf::new(slots), received: None }
     }
-}
 
-impl Incoming for Inbox<'_> {
-    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
-        Ok((&mut *self.data, self.fds.spare()))
+    /// What arrived, once it has.
+    pub fn received(&self) -> Option<&Received> {
+        self.received.as_ref()
     }
 
-    fn arrived(&mut self, r: Received) {
-        self.fds.commit(r.nfds);
-        self.received = Some(r);
+    /// The bytes that arrived (empty before anything did).
+    pub fn data(&self) -> &[u8] {
+        &self.data[..self.received.as_ref().map_or(0, Received::len)]
+    }
+
+    /// The descriptors that arrived.
+    pub fn fds(&self) -> &FdBuf<'a> {
+        &self.fds
+    }
+
+    /// The descriptors that arrived, to take.
+    pub fn fds_mut(&mut self) -> &mut FdBuf<'a> {
+        &mut self.fds
+    }
+}
+
+// SAFETY: `arrived` commits descriptors only to this Inbox's own FdBuf,
+// whose spare slots `buffers` returned (the same ones on every call).
+unsafe impl Incoming for Inbox<'_> {
+    fn buffers(&mut self) -> (&mut [u8], &mut [RawFd]) {
+        (&mut *self.data, self.fds.spare())
+    }
+
+    fn arrived(&mut self, a: Arrived) {
+        self.fds.commit(a.0.nfds);
+        self.received = Some(a.0);
     }
 }
 
@@ -326,7 +420,8 @@ impl Incoming for Inbox<'_> {
 pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Result<usize> {
     let mut carrier = false;
     for (i, m) in msgs.iter().enumerate() {
-        let m = m.message().and_then(|m| check_message(&m).map(|()| m)).map_err(|e| e.within(format_args!("msgs[{i}]")))?;
+        let m = m.message();
+        check_message(&m).map_err(|e| e.within(format_args!("msgs[{i}]")))?;
         carrier = carrier || m.data.is_empty() && (!m.fds.is_empty() || m.cred.is_some());
     }
     let stream = carrier && sys::socket_type(fd).ok() == Some(SOCK_STREAM);
@@ -336,7 +431,8 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
         let mut dirs: [Option<OwnedFd>; BATCH] = std::array::from_fn(|_| None);
         for m in &msgs[done..] {
             let chunk = batch.len();
-            let r = m.message().and_then(|m| Ok((m, resolve(m.to)?)));
+            let m = m.message();
+            let r = resolve(m.to).map(|t| (m, t));
             let (m, target) = match r {
                 Ok(v) => v,
                 Err(e) if done + chunk == 0 => return Err(e.within(format_args!("msgs[0]"))),
@@ -378,9 +474,6 @@ pub fn send_batch<M: Outgoing>(fd: BorrowedFd<'_>, msgs: &[M], flags: i32) -> Re
 /// queued) or `MSG_DONTWAIT`. An error after the first message ends the
 /// batch early (the next call reports it).
 pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -> Result<usize> {
-    for (i, m) in msgs.iter_mut().enumerate() {
-        m.buffers().map_err(|e| e.within(format_args!("msgs[{i}]")))?;
-    }
     let later = if flags & (MSG_WAITFORONE | MSG_DONTWAIT) != 0 { (flags & !MSG_WAITFORONE) | MSG_DONTWAIT } else { flags };
     let mut flags = flags;
     let mut done = 0;
@@ -392,7 +485,7 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
             for m in msgs[done..].iter_mut() {
                 let named = m.wants_from();
                 let pidfd = m.wants_pidfd();
-                let Ok((data, slots)) = m.buffers() else { break };
+                let (data, slots) = m.buffers();
                 let cap = data.len();
                 let i = batch.len();
                 if !batch.push_recv(data, slots, named, pidfd) {
@@ -423,7 +516,7 @@ pub fn recv_batch<M: Incoming>(fd: BorrowedFd<'_>, msgs: &mut [M], flags: i32) -
             if m.wants_pidfd() {
                 m.pidfd_arrived(g.anc.pidfd.map(sys::fd_from));
             }
-            m.arrived(Arrival::from_got(g).report(caps[i], from.as_ref()));
+            m.arrived(Arrived(Arrival::from_got(g).report(caps[i], from.as_ref())));
         }
         done += arrived;
         if pushed == 0 || arrived < pushed {

@@ -92,11 +92,14 @@ pub fn notify_with_fds(state: &[u8], fds: &[BorrowedFd<'_>]) -> Result<bool> {
 /// about to be sent, where libsystemd's `sendmsg` would find them bad (the
 /// C ABI's negative entries): a missing or malformed `NOTIFY_SOCKET` is
 /// reported first, as libsystemd does.
-pub(crate) fn notify_lazy<'f>(
+///
+/// For a layer with errors of its own (the C library's negative entries),
+/// `E` is its error type.
+pub fn notify_lazy<'f, E: From<Error>>(
     state: &[u8],
     nfds: usize,
-    fds: impl FnOnce() -> Result<&'f [BorrowedFd<'f>]>,
-) -> Result<bool> {
+    fds: impl FnOnce() -> std::result::Result<&'f [BorrowedFd<'f>], E>,
+) -> std::result::Result<bool, E> {
     check_state(state)?;
     // A copy made under std's environment lock: the one allocation here,
     // which keeps the read sound against another thread's set_var.
@@ -138,16 +141,16 @@ fn parse_socket(v: &[u8]) -> Result<Address<'_>> {
     }
 }
 
-fn send<'f>(
+fn send<'f, E: From<Error>>(
     socket: &[u8],
     state: &[u8],
     nfds: usize,
-    fds: impl FnOnce() -> Result<&'f [BorrowedFd<'f>]>,
-) -> Result<()> {
+    fds: impl FnOnce() -> std::result::Result<&'f [BorrowedFd<'f>], E>,
+) -> std::result::Result<(), E> {
     let within = |e: Error| e.within(format_args!("NOTIFY_SOCKET={}", Shown(socket)));
     let to = parse_socket(socket)?;
     if nfds > MAX_FDS {
-        return Err(err!(EINVAL, "{nfds} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)"));
+        return Err(err!(EINVAL, "{nfds} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)").into());
     }
     let fds = fds()?;
     let sock = sys::socket(SOCK_DGRAM).map_err(|e| sys_err!(e, "socket(AF_UNIX, SOCK_DGRAM)"))?;
@@ -163,7 +166,7 @@ fn send<'f>(
     .map_err(within)?;
     // One datagram goes whole or not at all; libsystemd checks anyway.
     if sent < state.len() {
-        return Err(within(err!(sys::EIO, "sent {sent} of {} bytes", state.len())));
+        return Err(within(err!(sys::EIO, "sent {sent} of {} bytes", state.len())).into());
     }
     Ok(())
 }
@@ -228,16 +231,6 @@ pub fn watchdog_from(usec: Option<&[u8]>, pid: Option<&[u8]>) -> Result<Option<D
     Ok(Some(Duration::from_micros(u)))
 }
 
-/// Removes `NOTIFY_SOCKET` (the C calls' `unset_environment`).
-pub(crate) fn unset_notify() {
-    sys::remove_env(NOTIFY_SOCKET);
-}
-
-/// Removes `WATCHDOG_USEC` and `WATCHDOG_PID`.
-pub(crate) fn unset_watchdog() {
-    sys::remove_env(WATCHDOG_USEC);
-    sys::remove_env(WATCHDOG_PID);
-}
 
 /// A pid as libsystemd's `parse_pid` reads it: [`parse_u64`], then 1 to
 /// `i32::MAX`, else `ERANGE`.

@@ -32,7 +32,7 @@ pub const REPLACE_STALE: u32 = 1;
 
 /// Checks a socket type: `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`,
 /// optionally with `SOCK_NONBLOCK`.
-pub fn check_type(ty: i32) -> Result<i32> {
+pub(crate) fn check_type(ty: i32) -> Result<i32> {
     match ty & !SOCK_NONBLOCK {
         SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => Ok(ty),
         _ => Err(err!(

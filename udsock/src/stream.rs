@@ -182,9 +182,10 @@ impl Reader {
         Ok(if self.advance(sock)? { Some(self.frame()) } else { None })
     }
 
-    /// [`Reader::read`] without the frame: `Ok(true)` when one is
-    /// complete, to be taken with [`Reader::frame`].
-    pub(crate) fn advance(&mut self, sock: BorrowedFd<'_>) -> Result<bool> {
+    /// [`Reader::read`] in two steps, for a caller that needs the reader
+    /// again when the read fails ([`Reader::oversized`]): `Ok(true)` when a
+    /// frame is complete, to be taken with [`Reader::frame`].
+    pub fn advance(&mut self, sock: BorrowedFd<'_>) -> Result<bool> {
         if self.phase == Phase::Delivered {
             // Descriptors of the last frame that were not taken.
             self.discard();
@@ -285,8 +286,9 @@ impl Reader {
     }
 
     /// The frame [`Reader::advance`] completed, with its descriptors,
-    /// which it owns from now on; empty unless `advance` returned `true`.
-    pub(crate) fn frame(&mut self) -> Frame<'_> {
+    /// which the returned [`Frame`] owns from now on; empty unless
+    /// `advance` returned `true` (and empty when taken a second time).
+    pub fn frame(&mut self) -> Frame<'_> {
         let n = if self.phase == Phase::Delivered { std::mem::take(&mut self.nfds) } else { 0 };
         let len = if self.phase == Phase::Delivered { self.len } else { 0 };
         let (buf, slots) = self.store.parts();
@@ -358,8 +360,9 @@ impl Reader {
         )
     }
 
-    /// The announced length of the frame being dropped after `EMSGSIZE`.
-    pub(crate) fn oversized(&self) -> Option<usize> {
+    /// The announced length of the frame being dropped after
+    /// [`Reader::read`] failed with `EMSGSIZE` (`None` otherwise).
+    pub fn oversized(&self) -> Option<usize> {
         (self.phase == Phase::Skip).then_some(self.len)
     }
 }
@@ -413,9 +416,10 @@ impl Writer {
         (self.sent, self.total)
     }
 
-    /// A writer in the state `progress` reported (for the C ABI, which
-    /// keeps it in the caller's struct).
-    pub(crate) fn resume(sent: usize, total: usize) -> Result<Writer> {
+    /// A writer in the state [`Writer::progress`] reported, for a layer
+    /// that keeps the state elsewhere (the C library keeps it in the
+    /// caller's struct). `EINVAL` for a state no writer can be in.
+    pub fn resume(sent: usize, total: usize) -> Result<Writer> {
         if total == 0 && sent == 0 || total >= 4 && sent < total {
             return Ok(Writer { sent, total });
         }

@@ -104,9 +104,9 @@ fn ctrunc_in_recvmsg_delivers_what_fits_and_sets_the_flag() {
         let mut got = FdBuf::new(&mut slots);
         let mut buf = [0u8; 16];
         let r = msg::recvmsg(b.as_fd(), &mut buf, &mut got, 0).unwrap();
-        assert_eq!((r.len, &buf[..r.len]), (5, &b"eight"[..]), "{name}");
-        assert_eq!(r.flags & CTRUNC, CTRUNC, "{name}");
-        assert_eq!((r.nfds, got.len()), (2, 2), "{name}");
+        assert_eq!((r.len(), &buf[..r.len()]), (5, &b"eight"[..]), "{name}");
+        assert_eq!(r.flags() & CTRUNC, CTRUNC, "{name}");
+        assert_eq!((r.nfds(), got.len()), (2, 2), "{name}");
         assert_eq!(open_fds(), before + 2, "{name}: only the two delivered may be open");
         let got: Vec<OwnedFd> = got.into_owned().collect();
         same_files(&sent[..2], &got);
@@ -130,8 +130,8 @@ fn passcred_on_never_pushes_descriptors_out() {
         let mut got = FdBuf::new(&mut slots);
         let mut buf = [0u8; 8];
         let r = msg::recvmsg(b.as_fd(), &mut buf, &mut got, 0).unwrap();
-        assert_eq!(r.flags, CRED, "{name}: no truncation, credentials present");
-        assert_eq!(r.cred, Some(Cred::own()), "{name}");
+        assert_eq!(r.flags(), CRED, "{name}: no truncation, credentials present");
+        assert_eq!(r.cred(), Some(Cred::own()), "{name}");
         let got: Vec<OwnedFd> = got.into_owned().collect();
         same_files(&sent, &got);
         drop(got);
@@ -264,11 +264,11 @@ fn a_peek_gets_the_data_and_never_installs_descriptors() {
         let mut got = FdBuf::new(&mut slots);
         let mut buf = [0u8; 8];
         let r = msg::recvmsg(b.as_fd(), &mut buf, &mut got, libc::MSG_PEEK).unwrap();
-        assert_eq!((&buf[..r.len], r.nfds, r.flags), (&b"peek"[..], 0, CTRUNC), "{name}");
+        assert_eq!((&buf[..r.len()], r.nfds(), r.flags()), (&b"peek"[..], 0, CTRUNC), "{name}");
         drop(got);
         let mut inbox = [Inbox::new(&mut buf, &mut slots)];
         assert_eq!(msg::recv_batch(b.as_fd(), &mut inbox, libc::MSG_PEEK).unwrap(), 1, "{name}");
-        assert_eq!((inbox[0].fds.len(), inbox[0].received.as_ref().unwrap().flags), (0, CTRUNC), "{name}");
+        assert_eq!((inbox[0].fds().len(), inbox[0].received().unwrap().flags()), (0, CTRUNC), "{name}");
         drop(inbox);
         assert_eq!(open_fds(), before, "{name}: a peek installed descriptors");
         // The message is still there, descriptors and all.
@@ -312,7 +312,7 @@ fn a_message_queued_before_passcred_carries_none() {
         let mut slots = [-1; 1];
         let mut got = FdBuf::new(&mut slots);
         let r = msg::recvmsg(b.as_fd(), &mut buf, &mut got, 0).unwrap();
-        assert_eq!((r.flags & CRED, r.cred), (CRED, Some(Cred::own())), "{name}: passcred is on now");
+        assert_eq!((r.flags() & CRED, r.cred()), (CRED, Some(Cred::own())), "{name}: passcred is on now");
     }
 }
 
@@ -402,13 +402,13 @@ fn datagrams_report_truncation_and_their_sender() {
     let mut buf = [0u8; 4];
     let mut got = FdBuf::new(&mut []);
     let rcv = msg::recvmsg(r.as_fd(), &mut buf, &mut got, 0).unwrap();
-    assert_eq!((rcv.len, rcv.flags), (4, TRUNC));
+    assert_eq!((rcv.len(), rcv.flags()), (4, TRUNC));
     assert_eq!(&buf, b"0123");
-    assert_eq!(rcv.from.name(), format!("udsock-test-{}", std::process::id()).as_bytes());
+    assert_eq!(rcv.from().name(), format!("udsock-test-{}", std::process::id()).as_bytes());
     // With MSG_TRUNC the full length is returned.
     msg::sendmsg(s.as_fd(), &m, 0).unwrap();
     let rcv = msg::recvmsg(r.as_fd(), &mut buf, &mut got, libc::MSG_TRUNC).unwrap();
-    assert_eq!((rcv.len, rcv.bytes, rcv.flags), (4, 10, TRUNC));
+    assert_eq!((rcv.len(), rcv.bytes(), rcv.flags()), (4, 10, TRUNC));
 }
 
 #[test]
@@ -438,12 +438,12 @@ fn batches_of_64_arrive_in_order_and_byte_exact() {
             bufs.iter_mut().zip(slots.iter_mut()).map(|(d, s)| Inbox::new(&mut d[..], &mut s[..])).collect();
         assert_eq!(msg::recv_batch(b.as_fd(), &mut inboxes, 0).unwrap(), 64, "{name}");
         for (i, m) in inboxes.iter().enumerate() {
-            let r = m.received.as_ref().unwrap();
-            assert_eq!(&m.data[..r.len], &payloads[i][..], "{name} message {i}");
-            assert_eq!(r.flags & !CRED, 0, "{name} message {i}");
-            assert_eq!(r.cred, Some(Cred::own()), "{name} message {i}");
-            assert_eq!(m.fds.len(), i % 4, "{name} message {i}");
-            for (k, &fd) in m.fds.as_raw().iter().enumerate() {
+            let r = m.received().unwrap();
+            assert_eq!(&m.data()[..r.len()], &payloads[i][..], "{name} message {i}");
+            assert_eq!(r.flags() & !CRED, 0, "{name} message {i}");
+            assert_eq!(r.cred(), Some(Cred::own()), "{name} message {i}");
+            assert_eq!(m.fds().len(), i % 4, "{name} message {i}");
+            for (k, &fd) in m.fds().as_raw().iter().enumerate() {
                 assert_eq!(identity(fd), identity(sent[k].as_raw_fd()), "{name} message {i} fd {k}");
             }
         }
@@ -463,9 +463,9 @@ fn batches_longer_than_one_system_call() {
     let mut inboxes: Vec<Inbox<'_>> = bufs.iter_mut().map(|d| Inbox::new(&mut d[..], &mut [])).collect();
     assert_eq!(msg::recv_batch(b.as_fd(), &mut inboxes, libc::MSG_WAITFORONE).unwrap(), 150);
     for (i, m) in inboxes.iter().take(150).enumerate() {
-        assert_eq!(m.data[..2], (i as u16).to_ne_bytes());
+        assert_eq!(m.data()[..2], (i as u16).to_ne_bytes());
     }
-    assert!(inboxes[150].received.is_none());
+    assert!(inboxes[150].received().is_none());
     // Nothing queued: a non-blocking batch fails with EAGAIN.
     let e = msg::recv_batch(b.as_fd(), &mut inboxes, libc::MSG_DONTWAIT).unwrap_err();
     assert_eq!(e.errno(), libc::EAGAIN);

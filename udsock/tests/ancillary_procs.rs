@@ -118,7 +118,7 @@ fn peer_process() {
             assert_eq!(&buf[..5], b"still");
             // recvmsg delivers the two that fit.
             let r = msg::recvmsg(chan, &mut buf, &mut got, 0).unwrap();
-            assert_eq!((r.nfds, r.flags & CTRUNC, got.len()), (2, CTRUNC, 2));
+            assert_eq!((r.nfds(), r.flags() & CTRUNC, got.len()), (2, CTRUNC, 2));
             // (No slot is left to count them with: close them first.)
             drop(got);
             assert_eq!(open_fds(), before);

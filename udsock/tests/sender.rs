@@ -54,7 +54,7 @@ fn each_message_names_its_sender() {
         let mut slots = [-1; 1];
         let mut got = FdBuf::new(&mut slots);
         let (r, p) = msg::recvmsg_pidfd(b.as_fd(), &mut buf, &mut got, 0).unwrap();
-        assert_eq!(r.len, 1);
+        assert_eq!(r.len(), 1);
         let i = (buf[0] - b'1') as usize;
         assert_eq!(pid_of(&p.unwrap()), pids[i] as i64);
     }

@@ -40,11 +40,6 @@ pub fn errno() -> i32 {
 /// The kernel's `ERESTARTSYS`, which must never reach a caller.
 pub(crate) const ERESTARTSYS: i32 = 512;
 
-/// Sets the calling thread's errno (the C ABI's failure convention).
-pub fn set_errno(code: i32) {
-    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
-    unsafe { *libc::__errno_location() = code }
-}
 
 /// Turns a `-1` return into `Err(errno)`.
 macro_rules! syscall {
@@ -732,22 +727,7 @@ fn read_number(path: &CStr) -> Option<u32> {
     std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok()
 }
 
-/// Removes an environment variable.
-pub fn unsetenv(name: &CStr) {
-    // SAFETY: name is NUL-terminated. unsetenv races only with a concurrent
-    // getenv/setenv in another thread, which sd_listen_fds(3) documents for
-    // the same operation: callers ask for it explicitly.
-    unsafe { libc::unsetenv(name.as_ptr()) };
-}
 
-/// Removes an environment variable through std, under its environment
-/// lock: sound against readers that go through `std::env` in other
-/// threads; a C thread calling getenv(3) at the same moment is not
-/// protected (no C program is: sd_notify(3) documents the same), which is
-/// why only the C calls' explicit `unset_environment` comes here.
-pub fn remove_env(name: &str) {
-    std::env::remove_var(name);
-}
 
 /// Where the first `byte` in `bytes` is: libc's `memchr`, which is
 /// vectorised, unlike a loop over the slice.

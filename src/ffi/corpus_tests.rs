@@ -1,12 +1,10 @@
 //! Replays the committed fuzz corpus (`fuzz/corpus/<target>/`) through the
 //! same checks the fuzz targets run, so every input the fuzzer kept,
 //! crashes it found included, is tested on each `make check` without a
-//! fuzzer or a nightly compiler.
+//! fuzzer or a nightly compiler. Here, in the C library's unit tests,
+//! because `addr_format` calls the C ABI (`uds_addr_format`).
 
-// The library, whose #[no_mangle] exports the checks call.
-extern crate udsock;
-
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 fn replay(target: &str, check: fn(&[u8])) {
