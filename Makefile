@@ -173,6 +173,7 @@ check-rust:
 	$(CARGO) test --locked --workspace
 	$(CARGO) run --locked --quiet -p udsock --example echo
 	$(CARGO) run --locked --quiet -p udsock --example fdserver
+	sh udsock/tools/dependent-check.sh
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet -p udsock
 
 # Lints: Cargo.toml's [lints] table (every unsafe block documented).
