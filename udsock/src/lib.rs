@@ -32,6 +32,7 @@ pub mod activation;
 pub mod addr;
 pub mod cred;
 pub mod error;
+pub mod ext;
 pub mod fds;
 pub mod frame;
 pub mod io;
