@@ -36,6 +36,7 @@ pub mod ext;
 pub mod fds;
 pub mod frame;
 pub mod io;
+pub mod listener;
 pub mod msg;
 pub mod notify;
 pub mod socket;
@@ -46,3 +47,4 @@ mod registry;
 mod sys;
 
 pub use error::{Error, Result};
+pub use listener::{Listener, ListenerOptions, SocketType};
