@@ -32,7 +32,8 @@ pub extern "C" fn uds_send(fd: c_int, buf: *const c_void, len: usize, flags: c_i
 pub extern "C" fn uds_recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> libc::ssize_t {
     ffi_boundary!("uds_recv", {
         let fd = fd_arg(fd)?;
-        Ok(io::recv(fd, bytes_mut_arg(buf, len, "buf")?, flags)? as libc::ssize_t)
+        // C's recv(2): with MSG_TRUNC, a longer datagram's whole length.
+        Ok(io::recv_trunc(fd, bytes_mut_arg(buf, len, "buf")?, flags)?.1 as libc::ssize_t)
     })
 }
 

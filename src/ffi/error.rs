@@ -40,7 +40,7 @@ impl Error {
     #[cold]
     pub(crate) fn within(self, what: fmt::Arguments<'_>) -> Error {
         let mut l = Line { errno: self.errno(), len: 0, text: [0; CAPACITY] };
-        let _ = l.write_fmt(format_args!("{what}: {}", self.message()));
+        let _ = l.write_fmt(format_args!("{what}: {self}"));
         Error::Own(l)
     }
 
@@ -52,12 +52,15 @@ impl Error {
         }
     }
 
-    /// The line after the function's name.
-    pub(crate) fn message(&self) -> &str {
+}
+
+/// The line after the function's name; formatting it allocates nothing.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Core(e) => e.message(),
+            Error::Core(e) => fmt::Display::fmt(e, f),
             // Only whole UTF-8 characters are ever written (see write_str).
-            Error::Own(l) => std::str::from_utf8(&l.text[..l.len as usize]).unwrap_or(""),
+            Error::Own(l) => f.write_str(std::str::from_utf8(&l.text[..l.len as usize]).unwrap_or("")),
         }
     }
 }
@@ -94,7 +97,7 @@ impl fmt::Write for Line {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error").field("errno", &self.errno()).field("message", &self.message()).finish()
+        f.debug_struct("Error").field("errno", &self.errno()).field("message", &format_args!("{self}")).finish()
     }
 }
 
@@ -115,8 +118,8 @@ mod tests {
     fn long_text_is_cut_on_a_char_boundary_with_a_mark() {
         let long = "é".repeat(400);
         let e = Error::new(22, format_args!("{long}"));
-        assert!(e.message().ends_with("..."));
-        assert!(e.message().len() <= CAPACITY);
+        assert!(e.to_string().ends_with("..."));
+        assert!(e.to_string().len() <= CAPACITY);
         assert_eq!(e.errno(), 22);
     }
 }

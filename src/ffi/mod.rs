@@ -14,6 +14,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::os::fd::BorrowedFd;
 use std::mem::size_of;
@@ -54,18 +55,34 @@ pub(crate) fn last_error_ptr() -> *const c_char {
     LAST_ERROR.with(|b| b.borrow().as_ptr().cast())
 }
 
+/// Writes into a fixed buffer, silently dropping what does not fit (on a
+/// character boundary): the error line's writer, which never allocates.
+struct LineWriter<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl std::fmt::Write for LineWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut n = s.len().min(self.buf.len() - self.at);
+        while n > 0 && !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.buf[self.at..self.at + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.at += n;
+        Ok(())
+    }
+}
+
 /// Records `e` as this thread's last error, prefixed with `func`, and sets errno.
 #[cold]
 #[inline(never)]
 pub(crate) fn fail(func: &str, e: &Error) {
     LAST_ERROR.with(|b| {
         let mut b = b.borrow_mut();
-        let mut at = 0;
-        for part in [func.as_bytes(), b": ", e.message().as_bytes()] {
-            let n = part.len().min(LAST_ERROR_CAP - 1 - at);
-            b[at..at + n].copy_from_slice(&part[..n]);
-            at += n;
-        }
+        let mut line = LineWriter { buf: &mut b[..LAST_ERROR_CAP - 1], at: 0 };
+        let _ = write!(line, "{func}: {e}");
+        let at = line.at;
         b[at] = 0;
     });
     set_errno(e.errno());

@@ -31,7 +31,7 @@ impl fmt::Display for Fail {
 
 impl From<udsock::Error> for Fail {
     fn from(e: udsock::Error) -> Fail {
-        Fail(e.message().to_string())
+        Fail(e.to_string())
     }
 }
 

@@ -79,7 +79,7 @@ fn connected(fd: BorrowedFd<'_>, what: &str) -> Result<()> {
 }
 
 fn not_connected(fd: BorrowedFd<'_>, what: &str) -> crate::Error {
-    err!(ENOTCONN, "{what} of fd {}: no peer (not connected, or a datagram socket not made by socketpair)", fd.as_raw_fd())
+    err!(ENOTCONN, "{what} of fd {}: no peer (not connected, or a datagram not from socketpair)", fd.as_raw_fd())
 }
 
 /// The peer's pid, uid and gid when it connected (`SO_PEERCRED`).

@@ -1,8 +1,6 @@
 //! The library's error: an errno and one line of text naming the cause and
-//! the offending value, kept inline so that a failure never allocates (a
-//! failing `EAGAIN` in a tight loop stays cheap). The storage is built so
-//! that the inline part can shrink, longer lines going to the heap, once
-//! the receive paths' longest lines are made short enough (`INLINE`).
+//! the offending value, kept inline in 96 bytes so that a failure never
+//! allocates (a failing `EAGAIN` in a tight loop stays cheap).
 //!
 //! Converting to [`std::io::Error`] keeps the errno
 //! ([`raw_os_error`](std::io::Error::raw_os_error)), not the line: read
@@ -11,7 +9,8 @@
 //! ```
 //! let e = udsock::socket::dial(b"/nonexistent/socket", libc::SOCK_STREAM).unwrap_err();
 //! assert_eq!(e.errno(), libc::ENOENT);
-//! assert!(e.message().contains("/nonexistent/socket"));
+//! assert!(e.to_string().contains("/nonexistent/socket"));
+//! assert!(e.to_string().ends_with("No such file or directory"));
 //! let io: std::io::Error = e.into();
 //! assert_eq!(io.raw_os_error(), Some(libc::ENOENT));
 //! ```
@@ -20,122 +19,119 @@ use std::fmt::{self, Write as _};
 
 use crate::sys;
 
-/// How many bytes of explanation an [`Error`] keeps at most; longer text is
-/// cut with `...` (offending values such as 4000-byte paths are shortened).
-const CAPACITY: usize = 240;
-
-/// How many bytes of text are kept inline, without allocating.
-const INLINE: usize = CAPACITY;
+/// How many bytes of explanation an [`Error`] keeps; longer text is
+/// shortened in the middle, marked with `...`. The system's description of the errno (for a failed
+/// system call) is not stored: [`Display`](fmt::Display) adds it.
+const CAPACITY: usize = 90;
 
 /// A failed operation: the `errno` it maps to and a one-line explanation
-/// naming the cause and the offending value.
+/// naming the cause and the offending value. Small (96 bytes) and never
+/// allocated for: the line is kept inline, and a failed system call's
+/// `strerror` text is written only when the error is displayed.
 #[derive(Clone)]
 pub struct Error {
     errno: i32,
-    text: Text,
-}
-
-// Inline is the large one on purpose: the heap is for lines beyond it.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone)]
-enum Text {
-    Inline { len: u8, buf: [u8; INLINE] },
-    Heap(Box<str>),
+    /// Display appends `": "` and the system's description of `errno`.
+    sys: bool,
+    len: u8,
+    buf: [u8; CAPACITY],
 }
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Formats an error's line: inline while it fits, then into a `String`.
-struct Builder {
-    len: usize,
-    buf: [u8; INLINE],
-    heap: Option<String>,
-}
+/// How many bytes of a line too long to keep whole are kept from its
+/// start; the rest of the room holds its end, `...` marking the gap: the
+/// start names the call and the descriptor, the end the cause and the
+/// numbers, and the middle is usually the inside of a long path.
+const HEAD: usize = 30;
 
-impl Builder {
-    fn new() -> Builder {
-        Builder { len: 0, buf: [0; INLINE], heap: None }
-    }
+/// Counts the bytes a line would take.
+struct Count(usize);
 
-    fn used(&self) -> usize {
-        self.heap.as_ref().map_or(self.len, String::len)
-    }
-
-    fn finish(self, errno: i32) -> Error {
-        let text = match self.heap {
-            Some(s) => Text::Heap(s.into_boxed_str()),
-            None => Text::Inline { len: self.len as u8, buf: self.buf },
-        };
-        Error { errno, text }
-    }
-
-    fn push(&mut self, s: &str) {
-        if let Some(h) = &mut self.heap {
-            h.push_str(s);
-        } else if self.len + s.len() <= INLINE {
-            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
-            self.len += s.len();
-        } else {
-            let mut h = String::with_capacity(CAPACITY);
-            // Only whole UTF-8 characters are ever written.
-            h.push_str(std::str::from_utf8(&self.buf[..self.len]).unwrap_or(""));
-            h.push_str(s);
-            self.heap = Some(h);
-        }
-    }
-}
-
-impl fmt::Write for Builder {
+impl fmt::Write for Count {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = CAPACITY - self.used();
-        if s.len() <= room {
-            self.push(s);
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Writes a line of `total` bytes into an error: all of it when it fits,
+/// else its first [`HEAD`] bytes, `...` and its last bytes (whole
+/// characters only).
+struct Window<'e> {
+    e: &'e mut Error,
+    pos: usize,
+    tail_from: usize,
+    marked: bool,
+}
+
+impl fmt::Write for Window<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.tail_from == 0 {
+            self.e.push(s);
             return Ok(());
         }
-        // Cut on a character boundary and mark the cut.
-        let mut cut = room.saturating_sub(3);
-        while cut > 0 && !s.is_char_boundary(cut) {
-            cut -= 1;
+        for (i, c) in s.char_indices() {
+            let at = self.pos + i;
+            if at + c.len_utf8() <= HEAD || at >= self.tail_from {
+                self.e.push(c.encode_utf8(&mut [0; 4]));
+            } else if !self.marked {
+                self.marked = true;
+                self.e.push("...");
+            }
         }
-        self.push(&s[..cut]);
-        let dots = (CAPACITY - self.used()).min(3);
-        self.push(&"..."[..dots]);
-        Err(fmt::Error)
+        self.pos += s.len();
+        Ok(())
     }
 }
 
 impl Error {
-    /// An error with errno `errno` and the text `args`.
-    pub(crate) fn new(errno: i32, args: fmt::Arguments<'_>) -> Error {
-        let mut b = Builder::new();
-        let _ = b.write_fmt(args);
-        b.finish(errno)
+    fn empty(errno: i32, sys: bool) -> Error {
+        Error { errno, sys, len: 0, buf: [0; CAPACITY] }
     }
 
-    /// A failed system call: `what` (the call and its argument) followed by
-    /// the system's description of `errno`.
+    /// Appends `s`, which the caller made fit.
+    fn push(&mut self, s: &str) {
+        let used = self.len as usize;
+        let n = s.len().min(CAPACITY - used);
+        self.buf[used..used + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len = (used + n) as u8;
+    }
+
+    /// Sets the line: `args` formatted, shortened in the middle when it
+    /// is longer than [`CAPACITY`] (formatted twice then: once to count).
+    fn write_line(&mut self, args: fmt::Arguments<'_>) {
+        let mut count = Count(0);
+        let _ = count.write_fmt(args);
+        let tail_from = if count.0 <= CAPACITY { 0 } else { count.0 - (CAPACITY - HEAD - 3) };
+        let _ = Window { e: self, pos: 0, tail_from, marked: false }.write_fmt(args);
+    }
+
+    /// An error with errno `errno` and the text `args`.
+    #[cold]
+    pub(crate) fn new(errno: i32, args: fmt::Arguments<'_>) -> Error {
+        let mut e = Error::empty(errno, false);
+        e.write_line(args);
+        e
+    }
+
+    /// A failed system call: `what` (the call and its argument), shown
+    /// followed by the system's description of `errno`.
+    #[cold]
     pub(crate) fn sys(errno: i32, what: fmt::Arguments<'_>) -> Error {
-        let mut b = Builder::new();
-        let _ = b.write_fmt(what);
-        let mut buf = [0u8; 96];
-        let n = sys::strerror(errno, &mut buf);
-        let _ = b.write_str(": ");
-        if let Ok(s) = std::str::from_utf8(&buf[..n]) {
-            let _ = b.write_str(s);
-        }
-        b.finish(errno)
+        let mut e = Error::empty(errno, true);
+        e.write_line(what);
+        e
     }
 
     /// The same error, its text preceded by `what` and a colon: which item
     /// of several it concerns (`msgs[4]`).
     #[cold]
     pub(crate) fn within(self, what: fmt::Arguments<'_>) -> Error {
-        let mut b = Builder::new();
-        let _ = b.write_fmt(what);
-        let _ = b.write_str(": ");
-        let _ = b.write_str(self.message());
-        b.finish(self.errno)
+        let mut e = Error::empty(self.errno, self.sys);
+        e.write_line(format_args!("{what}: {}", self.text()));
+        e
     }
 
     /// The `errno` value this error maps to (`libc::ENOENT`, ...).
@@ -143,15 +139,10 @@ impl Error {
         self.errno
     }
 
-    /// The one-line explanation: the cause and the offending value
-    /// (`connect to "/run/x.sock": No such file or directory`). The C
-    /// library puts the function's name before it.
-    pub fn message(&self) -> &str {
-        match &self.text {
-            // Only whole UTF-8 characters are ever written (see Builder).
-            Text::Inline { len, buf } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
-            Text::Heap(s) => s,
-        }
+    /// The stored part of the line (without the system's description).
+    fn text(&self) -> &str {
+        // Only whole UTF-8 characters are ever written (see write_str).
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
     }
 
     /// The [`std::io::ErrorKind`] of its errno.
@@ -160,15 +151,26 @@ impl Error {
     }
 }
 
+/// The one-line explanation: the cause and the offending value
+/// (`connect fd 3 to "/run/x.sock": No such file or directory`). Writes
+/// into the formatter only: nothing is allocated. The C library puts the
+/// function's name before it.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        f.write_str(self.text())?;
+        if self.sys {
+            let mut buf = [0u8; 96];
+            let n = sys::strerror(self.errno, &mut buf);
+            f.write_str(": ")?;
+            f.write_str(std::str::from_utf8(&buf[..n]).unwrap_or("unknown error"))?;
+        }
+        Ok(())
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error").field("errno", &self.errno).field("message", &self.message()).finish()
+        f.debug_struct("Error").field("errno", &self.errno).field("message", &format_args!("{self}")).finish()
     }
 }
 
@@ -190,7 +192,7 @@ pub(crate) struct Shown<'a>(pub &'a [u8]);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const KEEP: usize = 48;
+        const KEEP: usize = 20;
         let b = self.0;
         let write = |f: &mut fmt::Formatter<'_>, part: &[u8]| -> fmt::Result {
             for &c in part {
@@ -203,7 +205,7 @@ impl fmt::Display for Shown<'_> {
             Ok(())
         };
         f.write_char('"')?;
-        if b.len() > 2 * KEEP + 16 {
+        if b.len() > 2 * KEEP + 24 {
             write(f, &b[..KEEP])?;
             write!(f, "...({} bytes)...", b.len())?;
             write(f, &b[b.len() - KEEP..])?;
@@ -238,10 +240,19 @@ mod tests {
     fn long_text_is_cut_on_a_char_boundary_with_a_mark() {
         let long = "é".repeat(400);
         let e = Error::new(22, format_args!("{long}"));
-        assert!(e.message().ends_with("..."));
-        assert!(e.message().len() <= CAPACITY);
+        assert!(e.to_string().contains("..."));
+        assert!(e.to_string().len() <= CAPACITY);
         let short = Error::new(22, format_args!("{}", "é".repeat(20)));
-        assert_eq!(short.message(), "é".repeat(20));
+        assert_eq!(short.to_string(), "é".repeat(20));
+    }
+
+    #[test]
+    fn a_long_line_keeps_its_start_and_its_end() {
+        let path = "p".repeat(300);
+        let e = Error::new(22, format_args!("fd 3: its socket file {path} was already unlinked (value 108)"));
+        let line = e.to_string();
+        assert!(line.starts_with("fd 3: its socket file ppp") && line.ends_with("already unlinked (value 108)"), "{line}");
+        assert!(line.contains("...") && line.len() <= CAPACITY, "{line}");
     }
 
     #[test]
@@ -255,7 +266,7 @@ mod tests {
     #[test]
     fn sys_error_appends_strerror() {
         let e = Error::sys(libc::ECONNREFUSED, format_args!("connect to {}", Shown(b"/tmp/x")));
-        assert_eq!(e.message(), "connect to \"/tmp/x\": Connection refused");
+        assert_eq!(e.to_string(), "connect to \"/tmp/x\": Connection refused");
         assert_eq!(e.errno(), libc::ECONNREFUSED);
     }
 
@@ -263,6 +274,18 @@ mod tests {
     fn shown_escapes_and_shortens() {
         assert_eq!(Shown(b"a\0b\n").to_string(), "\"a\\x00b\\x0a\"");
         let s = Shown(&[b'x'; 4000]).to_string();
-        assert!(s.contains("(4000 bytes)") && s.len() < 140);
+        assert!(s.contains("(4000 bytes)") && s.len() < 70);
+    }
+
+    #[test]
+    fn an_error_is_small_enough_to_return_by_value() {
+        assert_eq!(std::mem::size_of::<Error>(), 96);
+        assert_eq!(std::mem::size_of::<Result<()>>(), 96);
+    }
+
+    #[test]
+    fn within_keeps_the_system_description_lazy() {
+        let e = Error::sys(libc::EPIPE, format_args!("send on fd 4")).within(format_args!("msgs[2]"));
+        assert_eq!(e.to_string(), "msgs[2]: send on fd 4: Broken pipe");
     }
 }

@@ -214,8 +214,7 @@ pub fn recv_fds(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>) -> Res
         }
         return Err(err!(
             EXFULL,
-            "fd {}: the message carried more descriptors than the {room} slots hold or the process may open \
-             (RLIMIT_NOFILE); the {} that arrived were closed and its {} data bytes consumed",
+            "fd {}: {} fds for {room} slots (or RLIMIT_NOFILE); all closed, {} bytes consumed",
             fd.as_raw_fd(),
             got.nfds + got.closed,
             got.bytes
@@ -268,7 +267,7 @@ pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
         // The control buffer had room: the kernel could not install it.
         return Err(err!(
             EMFILE,
-            "fd {}: the message's descriptor could not be installed: the process may open no more (RLIMIT_NOFILE)",
+            "fd {}: its descriptor could not be installed (RLIMIT_NOFILE)",
             fd.as_raw_fd()
         ));
     }
@@ -280,7 +279,7 @@ pub fn recv_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     }
     Err(err!(
         EBADMSG,
-        "fd {}: a message with {}{} descriptors where one was expected; all were closed",
+        "fd {}: a message with {}{} fds where one was expected; all closed",
         fd.as_raw_fd(),
         if got.ctrunc { "more than " } else { "" },
         arrived

@@ -184,8 +184,7 @@ pub fn recv_frame_fds(fd: BorrowedFd<'_>, buf: &mut [u8], fds: &mut FdBuf<'_>) -
             }
             Err(err!(
                 EXFULL,
-                "recv_frame_fds on fd {}: the {n}-byte frame carried {}{arrived} descriptors, more than the {cap} slots \
-                 hold or the process may open; all were closed and the frame consumed",
+                "fd {}: a {n}-byte frame with {}{arrived} fds for {cap} slots (or RLIMIT_NOFILE); all closed",
                 fd.as_raw_fd(),
                 if c.ctrunc { "at least " } else { "" }
             ))
@@ -291,8 +290,7 @@ fn drop_frame(
 fn not_a_stream(fd: BorrowedFd<'_>, what: &str) -> Error {
     err!(
         EPROTOTYPE,
-        "{what} on fd {}: the socket keeps message boundaries (not SOCK_STREAM), so a frame's prefix and body \
-         cannot be read apart; the message that arrived was consumed",
+        "{what} on fd {}: it keeps message boundaries: frames need SOCK_STREAM; message consumed",
         fd.as_raw_fd()
     )
 }

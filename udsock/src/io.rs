@@ -27,9 +27,21 @@ pub fn send(fd: BorrowedFd<'_>, buf: &[u8], flags: i32) -> Result<usize> {
     sys::send(fd, buf, flags).map_err(|e| sys_err!(e, "send {} bytes on fd {}", buf.len(), fd.as_raw_fd()))
 }
 
-/// One `recv(2)`.
+/// One `recv(2)`: the number of bytes stored in `buf`, never more than
+/// `buf.len()`, so that `&buf[..n]` is always in bounds. With `MSG_TRUNC`
+/// the kernel reports a longer datagram's whole length: ask
+/// [`recv_trunc`] for it.
 pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<usize> {
-    sys::recv(fd, buf, flags).map_err(|e| sys_err!(e, "recv on fd {}", fd.as_raw_fd()))
+    recv_trunc(fd, buf, flags).map(|(stored, _)| stored)
+}
+
+/// One `recv(2)`, returning `(stored, whole)`: the bytes stored in `buf`
+/// (at most `buf.len()`) and what the kernel returned, which with
+/// `MSG_TRUNC` on a datagram or seqpacket socket is the message's whole
+/// length (larger than `stored` when the rest was dropped).
+pub fn recv_trunc(fd: BorrowedFd<'_>, buf: &mut [u8], flags: i32) -> Result<(usize, usize)> {
+    let n = sys::recv(fd, buf, flags).map_err(|e| sys_err!(e, "recv on fd {}", fd.as_raw_fd()))?;
+    Ok((n.min(buf.len()), n))
 }
 
 /// After part of a transfer, waits out `EAGAIN`/`EINTR` instead of failing.
@@ -92,16 +104,14 @@ fn room_to_send_nonblocking(fd: BorrowedFd<'_>, total: usize, what: &str) -> Res
     if cost > sndbuf / 4 * 3 {
         return Err(err!(
             EMSGSIZE,
-            "{what} on fd {}: {total} bytes may take {cost} bytes of send buffer, more than a non-blocking socket \
-             can promise to take whole (3/4 of SO_SNDBUF {sndbuf}); nothing was sent: raise SO_SNDBUF or send it blocking",
+            "{what} on fd {}: {total} bytes need {cost} of SO_SNDBUF {sndbuf} (over 3/4); nothing sent",
             fd.as_raw_fd()
         ));
     }
     if used + cost > sndbuf {
         return Err(err!(
             EAGAIN,
-            "{what} on fd {}: non-blocking, and the send buffer ({used} of {sndbuf} bytes in use) has no room for all \
-             {total} bytes yet; nothing was sent",
+            "{what} on fd {}: no room yet for {total} bytes ({used} of {sndbuf} in use); nothing sent",
             fd.as_raw_fd()
         ));
     }
@@ -120,7 +130,7 @@ pub(crate) fn queued(fd: BorrowedFd<'_>, need: u64, what: &str) -> Result<()> {
     }
     Err(err!(
         EAGAIN,
-        "{what} on fd {}: non-blocking, and {q} of the {need} bytes it needs are queued; nothing was consumed",
+        "{what} on fd {}: {q} of the {need} bytes needed are queued; nothing consumed",
         fd.as_raw_fd()
     ))
 }
@@ -246,12 +256,9 @@ pub fn recv_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
 
 #[cold]
 fn wrong_size(fd: BorrowedFd<'_>, got: usize, len: usize) -> crate::Error {
-    let size = if got < len { format!("of {got} bytes") } else { format!("longer than {len} bytes (its rest was discarded)") };
-    err!(
-        EMSGSIZE,
-        "recv_exact on fd {}: the socket keeps message boundaries and a message {size} arrived where exactly {len} were asked; use uds_recv",
-        fd.as_raw_fd()
-    )
+    // No format! here: an error path allocates nothing.
+    let (rel, n) = if got < len { ("of", got) } else { ("longer than", len) };
+    err!(EMSGSIZE, "recv_exact on fd {}: a message {rel} {n} bytes, not exactly {len}; use uds_recv", fd.as_raw_fd())
 }
 
 /// Bytes waiting to be read (`SIOCINQ`). Only a socket is asked: the same

@@ -37,7 +37,7 @@ pub(crate) fn check_type(ty: i32) -> Result<i32> {
         SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => Ok(ty),
         _ => Err(err!(
             EINVAL,
-            "type {ty:#x} is not SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET (optionally | SOCK_NONBLOCK)"
+            "type {ty:#x} is not SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET (| SOCK_NONBLOCK)"
         )),
     }
 }

@@ -275,8 +275,7 @@ impl Reader {
             self.discard();
             return Err(err!(
                 EXFULL,
-                "fd {}: a {len}-byte frame carried more descriptors than the {} the reader takes (or the process \
-                 may open); all of them were closed and the frame dropped",
+                "fd {}: a {len}-byte frame had more fds than the reader's {} (or RLIMIT_NOFILE); all closed",
                 sock.as_raw_fd(),
                 self.store.slots()
             ));
@@ -332,7 +331,7 @@ impl Reader {
         self.phase = Phase::Skip;
         err!(
             EMSGSIZE,
-            "fd {}: a frame of {} bytes is larger than the reader's limit ({}); its bytes are dropped as they arrive",
+            "fd {}: a {}-byte frame is over the reader's limit ({}); it is dropped as it comes",
             sock.as_raw_fd(),
             self.len,
             self.store.bytes()
@@ -355,7 +354,7 @@ impl Reader {
         self.discard();
         err!(
             EPROTOTYPE,
-            "fd {}: the socket keeps message boundaries (not SOCK_STREAM): a read cut a message; the partial frame was dropped",
+            "fd {}: not SOCK_STREAM (a read cut a message); the partial frame was dropped",
             sock.as_raw_fd()
         )
     }

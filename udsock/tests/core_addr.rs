@@ -52,7 +52,7 @@ fn pathnames_with_a_nul_or_empty_are_einval_everywhere() {
         }
     }
     let e = socket::bind(fd.as_fd(), &path).unwrap_err();
-    assert!(e.message().contains(&format!("NUL byte at offset {at}")), "{e}");
+    assert!(e.to_string().contains(&format!("NUL byte at offset {at}")), "{e}");
     assert!(!exists(&path[..at]));
 }
 
@@ -108,8 +108,8 @@ fn errors_are_one_line_and_keep_their_kind() {
     missing.extend_from_slice(b"no\nsuch/x");
     let e = socket::dial(&missing, libc::SOCK_STREAM).unwrap_err();
     assert_eq!(e.errno(), libc::ENOENT);
-    assert!(!e.message().contains('\n') && e.message().contains("no\\x0asuch"), "{e}");
-    assert!(e.message().contains("bytes"), "a 3000-byte path is shortened: {e}");
+    assert!(!e.to_string().contains('\n') && e.to_string().contains("no\\x0asuch"), "{e}");
+    assert!(e.to_string().contains("bytes"), "a 3000-byte path is shortened: {e}");
     let io: std::io::Error = e.into();
     assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
 }

@@ -83,7 +83,7 @@ fn recv_exact_reports_what_arrived() {
     let mut buf = [0u8; 5];
     let e = io::recv_exact(b.as_fd(), &mut buf).unwrap_err();
     assert_eq!(e.errno(), libc::ECONNRESET);
-    assert!(e.message().contains("3 of 5"), "{e}");
+    assert!(e.to_string().contains("3 of 5"), "{e}");
     assert_eq!(&buf[..3], b"abc");
     assert_eq!(io::recv_exact(b.as_fd(), &mut buf).unwrap(), 0);
 }
@@ -106,4 +106,15 @@ fn datagrams_to_long_paths_and_back() {
     assert_eq!(io::pending(rx.as_fd()).unwrap(), 0);
     socket::close(rx).unwrap();
     assert_eq!(io::sendto(tx.as_fd(), b"gone", &rx_path).unwrap_err().errno(), libc::ENOENT);
+}
+
+#[test]
+fn recv_with_msg_trunc_never_reports_more_than_the_buffer_holds() {
+    let (a, b) = socket::socketpair(libc::SOCK_DGRAM).unwrap();
+    io::send(a.as_fd(), &[7u8; 100], 0).unwrap();
+    let mut buf = [0u8; 10];
+    let n = io::recv(b.as_fd(), &mut buf, libc::MSG_TRUNC).unwrap();
+    assert_eq!(&buf[..n], &[7u8; 10]); // the documented use: no panic
+    io::send(a.as_fd(), &[8u8; 100], 0).unwrap();
+    assert_eq!(io::recv_trunc(b.as_fd(), &mut buf, libc::MSG_TRUNC).unwrap(), (10, 100));
 }

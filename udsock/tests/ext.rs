@@ -146,3 +146,20 @@ fn a_std_listener_reports_its_path_and_accepts_with_credentials() {
     assert!(cloexec(conn.as_raw_fd()));
     drop(c);
 }
+
+#[test]
+fn the_exfull_line_names_the_counts_uncut_in_a_small_error() {
+    let _g = serial();
+    let dir = temp_dir("ext-exfull-line");
+    let sent = files(dir.path(), 4);
+    let (a, b) = UnixDatagram::pair().unwrap();
+    let borrowed: Vec<_> = sent.iter().map(AsFd::as_fd).collect();
+    a.send_fds(b"xyz", &borrowed).unwrap();
+    let mut slots = [-1; 2];
+    let mut fds = udsock::fds::FdBuf::new(&mut slots);
+    let e = udsock::fds::recv_fds(b.as_fd(), &mut [0u8; 8], &mut fds).unwrap_err();
+    let line = e.to_string();
+    assert!(line.contains("4 fds for 2 slots") && line.contains("RLIMIT_NOFILE") && line.contains("3 bytes"), "{line}");
+    assert!(!line.ends_with("..."), "{line}");
+    assert!(std::mem::size_of::<udsock::Error>() < 128);
+}

@@ -77,7 +77,7 @@ fn values_libsystemd_refuses_are_refused() {
     assert_eq!(errno(b"vsock:2:1234", b"READY=1"), libc::EAFNOSUPPORT);
     assert_eq!(errno(&dir.name("missing.sock"), b"READY=1"), libc::ENOENT);
     let e = notify_socket(&dir.name("missing.sock"), b"READY=1", &[]).unwrap_err();
-    assert!(e.message().contains("missing.sock"), "{e}");
+    assert!(e.to_string().contains("missing.sock"), "{e}");
     let null = File::open("/dev/null").unwrap();
     let many = vec![null.as_fd(); udsock::fds::MAX_FDS + 1];
     assert_eq!(notify_socket(&good, b"FDSTORE=1", &many).unwrap_err().errno(), libc::EINVAL);

@@ -254,7 +254,7 @@ fn a_4_gib_prefix_is_emsgsize_and_its_fds_are_closed() {
         write(a.as_fd(), &u32::MAX.to_ne_bytes(), &[sent[0].as_fd()]);
         let e = r.read(b.as_fd()).unwrap_err();
         assert_eq!(e.errno(), libc::EMSGSIZE, "{e}");
-        assert!(e.message().contains("4294967295"), "{e}");
+        assert!(e.to_string().contains("4294967295"), "{e}");
         assert_eq!(open_fds(), before + 2, "the prefix's fd was not closed");
         // Its bytes are dropped as they come, fds with them.
         write(a.as_fd(), &[7u8; 5000], &[sent[0].as_fd()]);
