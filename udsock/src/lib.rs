@@ -7,7 +7,26 @@
 //! socket activation, and (see the ancillary-data calls) descriptors and
 //! credentials.
 //!
-//! The modules mirror the C API's sections:
+//! On std's types: [`ext`] adds sealed extension traits to
+//! `UnixStream`, `UnixDatagram` and `UnixListener` (descriptors, frames,
+//! credentials, pidfds, batches) that return `std::io::Result`, and
+//! [`Listener`] ([`listener`]) is a bound socket that removes its file
+//! and lock when dropped, made with [`ListenerOptions`] from a path or
+//! an abstract [`std::os::unix::net::SocketAddr`].
+//!
+//! ```
+//! use std::os::fd::AsFd;
+//! use std::os::unix::net::UnixStream;
+//! use udsock::ext::FdExt;
+//! let (a, b) = UnixStream::pair()?;
+//! a.send_fds(b"x", &[std::io::stderr().as_fd()])?;
+//! let mut fds = Vec::new();
+//! b.recv_fds(&mut [0u8; 4], &mut fds)?;
+//! assert_eq!(fds.len(), 1);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The fd-level modules mirror the C API's sections:
 //! [`addr`] (addresses), [`socket`] (create, bind, listen, accept, connect),
 //! [`io`] (data), [`frame`] (length-prefixed messages), [`activation`]
 //! (sd_listen_fds), [`notify`] (sd_notify), [`stream`] (frames with

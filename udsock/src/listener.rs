@@ -7,7 +7,7 @@
 //!
 //! Paths are [`AsRef<Path>`] of any length (longer than `sun_path` too);
 //! abstract names come through std's [`SocketAddr`] and
-//! [`SocketAddrExt::from_abstract_name`](std::os::linux::net::SocketAddrExt::from_abstract_name).
+//! [`SocketAddrExt::from_abstract_name`].
 //! Options are set builder-style on [`ListenerOptions`].
 //!
 //! ```
