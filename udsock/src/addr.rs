@@ -307,10 +307,10 @@ impl Target {
         if name.len() > MAX_DIRECT_PATH {
             return Err(err!(
                 ENAMETOOLONG,
-                "path is {} bytes and its final component {} is {} bytes; a socket's name is at most {MAX_DIRECT_PATH}",
+                "final component of {} bytes (a socket's name is at most {MAX_DIRECT_PATH}) in a {}-byte path: {}",
+                name.len(),
                 path.len(),
-                Shown(name),
-                name.len()
+                Shown(name)
             ));
         }
         if !sys::proc_fd_available() {

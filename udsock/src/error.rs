@@ -1,5 +1,5 @@
 //! The library's error: an errno and one line of text naming the cause and
-//! the offending value, kept inline in 96 bytes so that a failure never
+//! the offending value, kept inline in 112 bytes so that a failure never
 //! allocates (a failing `EAGAIN` in a tight loop stays cheap).
 //!
 //! Converting to [`std::io::Error`] keeps the errno
@@ -22,10 +22,10 @@ use crate::sys;
 /// How many bytes of explanation an [`Error`] keeps; longer text is
 /// shortened in the middle, marked with `...`. The system's description of the errno (for a failed
 /// system call) is not stored: [`Display`](fmt::Display) adds it.
-const CAPACITY: usize = 90;
+const CAPACITY: usize = 106;
 
 /// A failed operation: the `errno` it maps to and a one-line explanation
-/// naming the cause and the offending value. Small (96 bytes) and never
+/// naming the cause and the offending value. Small (112 bytes) and never
 /// allocated for: the line is kept inline, and a failed system call's
 /// `strerror` text is written only when the error is displayed.
 #[derive(Clone)]
@@ -205,7 +205,7 @@ impl fmt::Display for Shown<'_> {
             Ok(())
         };
         f.write_char('"')?;
-        if b.len() > 2 * KEEP + 24 {
+        if b.len() > 112 {
             write(f, &b[..KEEP])?;
             write!(f, "...({} bytes)...", b.len())?;
             write(f, &b[b.len() - KEEP..])?;
@@ -279,8 +279,8 @@ mod tests {
 
     #[test]
     fn an_error_is_small_enough_to_return_by_value() {
-        assert_eq!(std::mem::size_of::<Error>(), 96);
-        assert_eq!(std::mem::size_of::<Result<()>>(), 96);
+        assert_eq!(std::mem::size_of::<Error>(), 112);
+        assert_eq!(std::mem::size_of::<Result<()>>(), 112);
     }
 
     #[test]

@@ -136,9 +136,9 @@ impl<'p> Place<'p> {
         if name.len() > MAX_NAME {
             return Err(err!(
                 ENAMETOOLONG,
-                "path {} has a final component of {} bytes; a socket's name is at most {MAX_NAME}",
-                Shown(self.path),
-                name.len()
+                "final component of {} bytes (a socket's name is at most {MAX_NAME}) in path {}",
+                name.len(),
+                Shown(self.path)
             ));
         }
         if !sys::proc_fd_available() {
@@ -232,8 +232,7 @@ impl<'p> Place<'p> {
             } else {
                 return Err(err!(
                     EADDRINUSE,
-                    "{} is in use: another listener holds {}.lock",
-                    Shown(self.path),
+                    "in use: another listener holds {}.lock",
                     Shown(self.path)
                 ));
             };
