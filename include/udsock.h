@@ -815,8 +815,14 @@ int uds_peer_security(int sock, char *buf, size_t cap);
 /**
  * Sends `len` bytes from `buf` with credentials (`SCM_CREDENTIALS`):
  * `*cred`, or with `cred` NULL the caller's own pid, real uid and real
- * gid. They are attached explicitly, so they arrive even if the receiver
- * turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
+ * gid. They arrive even if the receiver turns `SO_PASSCRED` on only when
+ * it reads (as `uds_recv_creds` does). With `cred` NULL on a stream
+ * socket, `SO_PASSCRED` is turned on at `sock` (if it was off) and the
+ * kernel stamps the message with the sender's ids as they are when it is
+ * sent (a forked child's own pid, the new uid after a setuid), with no
+ * look-up; later messages sent on `sock` carry them too. Other socket
+ * types get the caller's ids attached explicitly unless `SO_PASSCRED` is
+ * already on at `sock`.
  * With `len == 0` on a stream socket one zero byte is sent as the carrier
  * (the call returns 0). A stream that takes only part of `buf` gets the
  * rest as for `uds_send_fds` (a socket that would block returns the part

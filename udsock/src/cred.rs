@@ -174,15 +174,54 @@ fn whole_label_len(fd: BorrowedFd<'_>, needed: usize) -> usize {
 }
 
 /// Sends `data` with credentials (`SCM_CREDENTIALS`): `cred`, or the
-/// caller's own ([`Cred::own`]) when `None`. Attached explicitly, they
-/// arrive whenever the receiver turns `SO_PASSCRED` on. Another process's
-/// pid, or ids that are not the caller's, need `CAP_SYS_ADMIN` /
-/// `CAP_SETUID` / `CAP_SETGID`: `EPERM` otherwise (`ESRCH` for a pid that
-/// does not exist). On a stream, empty `data` sends one zero byte.
+/// caller's own ([`Cred::own`]) when `None`. Either way they arrive
+/// whenever the receiver turns `SO_PASSCRED` on. Another process's pid, or
+/// ids that are not the caller's, need `CAP_SYS_ADMIN` / `CAP_SETUID` /
+/// `CAP_SETGID`: `EPERM` otherwise (`ESRCH` for a pid that does not
+/// exist). On a stream, empty `data` sends one zero byte.
+///
+/// With `None` on a stream socket, `SO_PASSCRED` is turned on at the
+/// sending socket (if it was off) and nothing is attached: the kernel then
+/// stamps every message with the sender's pid, real uid and real gid as
+/// they are when it is sent (after a fork, the child's; after a setuid,
+/// the new ids), with no look-up in user space. Other messages sent on
+/// that socket later carry them too. On the other socket types `None`
+/// attaches [`Cred::own`] explicitly unless `SO_PASSCRED` is already on
+/// (turning it on there would bind an unbound socket to an abstract
+/// address).
 #[inline]
 pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result<usize> {
-    let cred = Some(cred.unwrap_or_else(Cred::own));
+    let cred = match cred {
+        Some(c) => Some(c),
+        None if kernel_stamps_own(fd) => None,
+        None => Some(Cred::own()),
+    };
+    if cred.is_none() && data.is_empty() && sys::socket_type(fd) == Ok(sys::SOCK_STREAM) {
+        // Nothing attached in user space, so the carrier byte is ours to add.
+        return msg::send(fd, &Message { data: b"\0", ..Message::default() }, 0, "send_creds").map(|_| 0);
+    }
     msg::send(fd, &Message { data, cred, ..Message::default() }, 0, "send_creds")
+}
+
+/// Whether the kernel attaches the caller's credentials to every message
+/// sent on `fd` (`SO_PASSCRED` on at the sender: unix_maybe_add_creds),
+/// turning it on for a stream socket. `false` when that cannot be known:
+/// the caller then attaches them explicitly.
+fn kernel_stamps_own(fd: BorrowedFd<'_>) -> bool {
+    match sys::getsockopt_int(fd, SOL_SOCKET, libc::SO_PASSCRED) {
+        Ok(0) => sys::socket_type(fd) == Ok(sys::SOCK_STREAM) && set_passcred(fd, true).is_ok(),
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
+/// Turns `SO_PASSCRED` on unless it is on already (asking costs less than
+/// setting: no socket lock).
+fn want_creds(fd: BorrowedFd<'_>) -> Result<()> {
+    match sys::getsockopt_int(fd, SOL_SOCKET, libc::SO_PASSCRED) {
+        Ok(0) | Err(_) => set_passcred(fd, true),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Receives one message and the credentials it carried, turning
@@ -191,7 +230,7 @@ pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result
 /// descriptors the message carried are closed.
 #[inline]
 pub fn recv_creds(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Cred)> {
-    set_passcred(fd, true)?;
+    want_creds(fd)?;
     let a = msg::receive(fd, data, &mut [], None, 0, "recv_creds")?;
     Ok((a.bytes, a.cred.unwrap_or(Cred::NONE)))
 }
