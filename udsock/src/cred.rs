@@ -26,52 +26,15 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::error::{err, sys_err, Result};
 use crate::msg::{self, Message};
-use crate::sys::cmsg::{self, Ucred};
-use crate::sys::{self, ENODATA, ENOPROTOOPT, ENOTCONN, ERANGE, SOL_SOCKET, SO_PASSPIDFD, SO_PASSRIGHTS};
+use crate::sys::cmsg;
+use crate::sys::{self, Opt, ENODATA, ENOPROTOOPT, ENOTCONN, ERANGE};
 
-/// A process's credentials: `struct ucred`, the C ABI's `uds_cred`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Cred {
-    /// Process id, as seen from the receiver's pid namespace (0 if it is
-    /// not visible there).
-    pub pid: i32,
-    /// User id.
-    pub uid: u32,
-    /// Group id.
-    pub gid: u32,
-}
-
-/// cbindgen:ignore
-impl Cred {
-    /// No credentials: pid 0 and the ids `(uint32_t)-1`, which no real
-    /// user has, so that nobody mistakes a message that carried none for
-    /// one from root.
-    pub const NONE: Cred = Cred { pid: 0, uid: u32::MAX, gid: u32::MAX };
-
-    /// The calling process's pid, real uid and real gid: what the kernel
-    /// accepts without privileges, and what it attaches by itself.
-    pub fn own() -> Cred {
-        Cred { pid: sys::getpid(), uid: sys::getuid(), gid: sys::getgid() }
-    }
-
-    /// What the kernel reported, or `None` for the pattern it uses for a
-    /// message that carried no credentials (pid 0 with the overflow ids, or
-    /// with `-1`).
-    pub(crate) fn from_kernel(u: Ucred) -> Option<Cred> {
-        let (ou, og) = sys::overflow_ids();
-        let absent = u.pid == 0 && ((u.uid, u.gid) == (ou, og) || (u.uid, u.gid) == (u32::MAX, u32::MAX));
-        (!absent).then_some(Cred { pid: u.pid, uid: u.uid, gid: u.gid })
-    }
-
-    pub(crate) fn to_kernel(self) -> Ucred {
-        Ucred { pid: self.pid, uid: self.uid, gid: self.gid }
-    }
-}
+pub use crate::anc::Cred;
 
 /// Refuses a listening socket: its "peer" would be the process that called
 /// listen(), never a client.
 fn connected(fd: BorrowedFd<'_>, what: &str) -> Result<()> {
-    match sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN) {
+    match sys::get_opt(fd, Opt::Listening) {
         Ok(0) => Ok(()),
         Ok(_) => Err(err!(ENOTCONN, "{what} of fd {}: a listening socket has no peer; ask an accepted connection", fd.as_raw_fd())),
         Err(e) => Err(sys_err!(e, "{what} of fd {}", fd.as_raw_fd())),
@@ -114,7 +77,7 @@ pub fn peer_pidfd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
 /// sender's credentials.
 #[inline]
 pub fn set_passcred(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
-    sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PASSCRED, on as i32)
+    sys::set_opt(fd, Opt::PassCred, on as i32)
         .map_err(|e| sys_err!(e, "SO_PASSCRED={} on fd {}", on as i32, fd.as_raw_fd()))
 }
 
@@ -125,7 +88,7 @@ pub fn set_passcred(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
 /// Errors: `ENOTCONN` (no peer), `EBADF`, `ENOTSOCK`.
 pub fn peer_groups(fd: BorrowedFd<'_>, groups: &mut [u32]) -> Result<usize> {
     connected(fd, "SO_PEERGROUPS")?;
-    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERGROUPS, groups) {
+    match sys::get_opt_into(fd, Opt::PeerGroups, groups) {
         Ok(len) => Ok(len / 4),
         Err((ERANGE, needed)) => Ok((needed / 4).max(groups.len() + 1)),
         Err((ENODATA, _)) => Err(not_connected(fd, "SO_PEERGROUPS")),
@@ -144,7 +107,7 @@ pub fn peer_security(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
     connected(fd, "SO_PEERSEC")?;
     // Some modules count a terminating NUL in the option's length, some
     // do not: the label ends at the first NUL or at that length.
-    let label = match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, buf) {
+    let label = match sys::get_opt_into(fd, Opt::PeerSecurity, buf) {
         Ok(len) => label_len(&buf[..len]),
         Err((ERANGE, needed)) => whole_label_len(fd, needed),
         Err((e, _)) => return Err(sys_err!(e, "SO_PEERSEC of fd {}", fd.as_raw_fd())),
@@ -167,7 +130,7 @@ fn label_len(b: &[u8]) -> usize {
 #[cold]
 fn whole_label_len(fd: BorrowedFd<'_>, needed: usize) -> usize {
     let mut page = [0u8; 4096];
-    match sys::getsockopt_into(fd, libc::SOL_SOCKET, libc::SO_PEERSEC, &mut page) {
+    match sys::get_opt_into(fd, Opt::PeerSecurity, &mut page) {
         Ok(len) => label_len(&page[..len]),
         Err(_) => needed,
     }
@@ -208,7 +171,7 @@ pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result
 /// turning it on for a stream socket. `false` when that cannot be known:
 /// the caller then attaches them explicitly.
 fn kernel_stamps_own(fd: BorrowedFd<'_>) -> bool {
-    match sys::getsockopt_int(fd, SOL_SOCKET, libc::SO_PASSCRED) {
+    match sys::get_opt(fd, Opt::PassCred) {
         Ok(0) => sys::socket_type(fd) == Ok(sys::SOCK_STREAM) && set_passcred(fd, true).is_ok(),
         Ok(_) => true,
         Err(_) => false,
@@ -218,7 +181,7 @@ fn kernel_stamps_own(fd: BorrowedFd<'_>) -> bool {
 /// Turns `SO_PASSCRED` on unless it is on already (asking costs less than
 /// setting: no socket lock).
 fn want_creds(fd: BorrowedFd<'_>) -> Result<()> {
-    match sys::getsockopt_int(fd, SOL_SOCKET, libc::SO_PASSCRED) {
+    match sys::get_opt(fd, Opt::PassCred) {
         Ok(0) | Err(_) => set_passcred(fd, true),
         Ok(_) => Ok(()),
     }
@@ -249,7 +212,7 @@ fn option_error(e: i32, fd: BorrowedFd<'_>, what: &str, on: bool, since: &str) -
 ///
 /// Errors: `ENOPROTOOPT` (a kernel before 6.5), `EBADF`, `ENOTSOCK`.
 pub fn set_passpidfd(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
-    sys::setsockopt_int(fd, SOL_SOCKET, SO_PASSPIDFD, on as i32)
+    sys::set_opt(fd, Opt::PassPidfd, on as i32)
         .map_err(|e| option_error(e, fd, "SO_PASSPIDFD", on, "6.5"))
 }
 
@@ -259,14 +222,14 @@ pub fn set_passpidfd(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
 ///
 /// Errors: `ENOPROTOOPT` (a kernel before 6.16), `EBADF`, `ENOTSOCK`.
 pub fn set_passrights(fd: BorrowedFd<'_>, on: bool) -> Result<()> {
-    sys::setsockopt_int(fd, SOL_SOCKET, SO_PASSRIGHTS, on as i32)
+    sys::set_opt(fd, Opt::PassRights, on as i32)
         .map_err(|e| option_error(e, fd, "SO_PASSRIGHTS", on, "6.16"))
 }
 
 /// Turns `SO_PASSPIDFD` on unless it is on already (one `getsockopt`
 /// instead of a `setsockopt` each time).
 pub fn want_pidfds(fd: BorrowedFd<'_>) -> Result<()> {
-    match sys::getsockopt_int(fd, SOL_SOCKET, SO_PASSPIDFD) {
+    match sys::get_opt(fd, Opt::PassPidfd) {
         Ok(0) | Err(_) => set_passpidfd(fd, true),
         Ok(_) => Ok(()),
     }

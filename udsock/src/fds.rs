@@ -28,156 +28,14 @@
 //! assert_eq!(received.len(), 1);
 //! ```
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::error::{err, Result};
 use crate::msg::{self, Message};
-use crate::sys::{self, EBADMSG, ECONNRESET, EINVAL, EMFILE, EXFULL};
+use crate::sys::{self, EBADMSG, ECONNRESET, EMFILE, EXFULL};
 
-/// The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
-pub const MAX_FDS: usize = sys::cmsg::MAX_FDS;
-
-/// Received descriptors: the first [`len`](FdBuf::len) entries of storage
-/// the caller provides. The `FdBuf` owns them and closes them when it is
-/// dropped, unless they are taken ([`into_owned`](FdBuf::into_owned),
-/// [`pop`](FdBuf::pop)) or released as raw numbers
-/// ([`release`](FdBuf::release)).
-///
-/// Receives add descriptors after those already held; the room left,
-/// `capacity() - len()` (at most [`MAX_FDS`] per message), is what a
-/// receive offers the kernel.
-pub struct FdBuf<'a> {
-    slots: &'a mut [RawFd],
-    len: usize,
-}
-
-impl<'a> FdBuf<'a> {
-    /// An empty buffer over `slots`: room for `slots.len()` descriptors.
-    pub fn new(slots: &'a mut [RawFd]) -> FdBuf<'a> {
-        FdBuf { slots, len: 0 }
-    }
-
-    /// How many descriptors it holds.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// How many descriptors it can hold.
-    pub fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// The descriptors it holds, as numbers (still owned by the `FdBuf`).
-    pub fn as_raw(&self) -> &[RawFd] {
-        &self.slots[..self.len]
-    }
-
-    /// Borrows descriptor `i`.
-    pub fn get(&self, i: usize) -> Option<BorrowedFd<'_>> {
-        self.as_raw().get(i).map(sys::borrow_owned)
-    }
-
-    /// Takes the last descriptor.
-    pub fn pop(&mut self) -> Option<OwnedFd> {
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        Some(sys::fd_from(self.slots[self.len]))
-    }
-
-    /// Takes every descriptor, in the order they were sent. Those the
-    /// iterator has not yielded when it is dropped are closed.
-    pub fn into_owned(mut self) -> IntoOwned<'a> {
-        let len = std::mem::replace(&mut self.len, 0);
-        let slots = std::mem::take(&mut self.slots);
-        IntoOwned { slots: &slots[..len], next: 0 }
-    }
-
-    /// Closes every descriptor it holds.
-    pub fn clear(&mut self) {
-        for &fd in &self.slots[..self.len] {
-            let _ = sys::close(fd);
-        }
-        self.len = 0;
-    }
-
-    /// Gives up ownership: the first `n` entries of the storage (`n` is
-    /// returned) are open descriptors that whoever holds the storage must
-    /// close. This is how the C ABI hands descriptors to its caller.
-    pub fn release(mut self) -> usize {
-        std::mem::replace(&mut self.len, 0)
-    }
-
-    /// The free slots after those in use.
-    pub(crate) fn spare(&mut self) -> &mut [RawFd] {
-        &mut self.slots[self.len..]
-    }
-
-    /// Counts `n` more slots (filled through [`FdBuf::spare`]) as held.
-    pub(crate) fn commit(&mut self, n: usize) {
-        // Never beyond the storage: the kernel fills only spare slots.
-        self.len = (self.len + n).min(self.slots.len());
-    }
-}
-
-impl Drop for FdBuf<'_> {
-    fn drop(&mut self) {
-        self.clear();
-    }
-}
-
-impl std::fmt::Debug for FdBuf<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("FdBuf").field(&self.as_raw()).finish()
-    }
-}
-
-/// The descriptors of an [`FdBuf`], taken one by one; those left when it is
-/// dropped are closed.
-pub struct IntoOwned<'a> {
-    slots: &'a [RawFd],
-    next: usize,
-}
-
-impl Iterator for IntoOwned<'_> {
-    type Item = OwnedFd;
-
-    fn next(&mut self) -> Option<OwnedFd> {
-        let fd = *self.slots.get(self.next)?;
-        self.next += 1;
-        Some(sys::fd_from(fd))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.slots.len() - self.next;
-        (left, Some(left))
-    }
-}
-
-impl ExactSizeIterator for IntoOwned<'_> {}
-
-impl Drop for IntoOwned<'_> {
-    fn drop(&mut self) {
-        self.for_each(drop);
-    }
-}
-
-/// Checks a descriptor count for the simple sends: 1 to [`MAX_FDS`].
-pub(crate) fn check_count(n: usize) -> Result<()> {
-    if n == 0 {
-        return Err(err!(EINVAL, "no descriptors to send: nfds is 0 (1..{MAX_FDS})"));
-    }
-    if n > MAX_FDS {
-        return Err(err!(EINVAL, "{n} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)"));
-    }
-    Ok(())
-}
+pub use crate::anc::{FdBuf, IntoOwned, MAX_FDS};
+use crate::anc::check_fd_count;
 
 /// Sends `data` with the descriptors `fds` (1 to [`MAX_FDS`]) in one
 /// message. Returns the bytes of `data` sent: all of them (on a stream, the
@@ -191,7 +49,7 @@ pub(crate) fn check_count(n: usize) -> Result<()> {
 /// `sendmsg` reports (`EPIPE`, `EAGAIN`, `ETOOMANYREFS`, …).
 #[inline]
 pub fn send_fds(fd: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize> {
-    check_count(fds.len())?;
+    check_fd_count(fds.len(), 1)?;
     msg::send(fd, &Message { data, fds, ..Message::default() }, 0, "send_fds")
 }
 

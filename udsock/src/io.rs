@@ -96,7 +96,7 @@ fn room_to_send_nonblocking(fd: BorrowedFd<'_>, total: usize, what: &str) -> Res
     if sys::socket_type(fd) != Ok(sys::SOCK_STREAM) {
         return Ok(());
     }
-    let sndbuf = sys::getsockopt_int(fd, sys::SOL_SOCKET, sys::SO_SNDBUF)
+    let sndbuf = sys::get_opt(fd, sys::Opt::SendBuffer)
         .map_err(|e| sys_err!(e, "{what} on fd {}: SO_SNDBUF", fd.as_raw_fd()))?
         .max(0) as usize;
     let used = sys::outq(fd).map_err(|e| sys_err!(e, "{what} on fd {}: SIOCOUTQ", fd.as_raw_fd()))?.max(0) as usize;

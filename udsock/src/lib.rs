@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod anc;
 pub mod activation;
 pub mod addr;
 pub mod cred;

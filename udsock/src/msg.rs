@@ -26,11 +26,10 @@
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::addr::{Addr, Address, Target};
-use crate::cred::Cred;
 use crate::error::{err, sys_err, Error, Result};
-use crate::fds::{FdBuf, MAX_FDS};
+use crate::anc::{check_fd_count, Cred, FdBuf};
 use crate::sys::cmsg::{self, Aligned, Batch, Got, CONTROL_LEN};
-use crate::sys::{self, RawAddr, EAGAIN, EBADF, EINTR, EINVAL, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_STREAM};
+use crate::sys::{self, RawAddr, EAGAIN, EBADF, EINTR, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_STREAM};
 
 /// [`Received::flags`]: the data did not fit the buffer; the rest of the
 /// datagram was dropped.
@@ -51,7 +50,7 @@ pub const BATCH: usize = cmsg::BATCH;
 pub struct Message<'a> {
     /// The bytes.
     pub data: &'a [u8],
-    /// Descriptors to pass (0 to [`MAX_FDS`]).
+    /// Descriptors to pass (0 to [`MAX_FDS`](crate::fds::MAX_FDS)).
     pub fds: &'a [BorrowedFd<'a>],
     /// Credentials to attach (`SCM_CREDENTIALS`); forging another process's
     /// needs privileges (`EPERM`).
@@ -199,10 +198,7 @@ fn resolve(to: Option<Address<'_>>) -> Result<Option<Target>> {
 }
 
 fn check_message(m: &Message<'_>) -> Result<()> {
-    if m.fds.len() > MAX_FDS {
-        return Err(err!(EINVAL, "{} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)", m.fds.len()));
-    }
-    Ok(())
+    check_fd_count(m.fds.len(), 0)
 }
 
 /// Explains a failed send; for `EBADF`, names the descriptor that is not open.
@@ -272,7 +268,7 @@ pub(crate) fn receive(
 /// `sendmsg(2)` does; the descriptors went with the first part). On a
 /// stream socket, a message with
 /// descriptors or credentials and no data carries one zero byte (0 is
-/// returned). Errors: `EINVAL` (more than [`MAX_FDS`] descriptors),
+/// returned). Errors: `EINVAL` (more than [`MAX_FDS`](crate::fds::MAX_FDS) descriptors),
 /// `EBADF` (a descriptor is not open), `EPERM`/`ESRCH` (forged
 /// credentials), and whatever `sendmsg` reports.
 pub fn sendmsg(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32) -> Result<usize> {
@@ -298,7 +294,7 @@ pub fn recvmsg(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: 
 /// [`recvmsg`] that also returns the sender's pidfd (`SCM_PIDFD`): `None`
 /// when the message carried none (`SO_PASSPIDFD` is off, see
 /// [`crate::cred::set_passpidfd`], or the kernel gave none). The pidfd
-/// always has room: the receive offers control room for [`MAX_FDS`]
+/// always has room: the receive offers control room for [`MAX_FDS`](crate::fds::MAX_FDS)
 /// descriptors whatever `fds` holds (those without a slot are closed and
 /// [`CTRUNC`] is set, as for [`recvmsg`]).
 pub fn recvmsg_pidfd(fd: BorrowedFd<'_>, data: &mut [u8], fds: &mut FdBuf<'_>, flags: i32) -> Result<(Received, Option<OwnedFd>)> {

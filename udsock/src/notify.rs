@@ -176,11 +176,11 @@ fn send<'f, E: From<Error>>(
 /// a datagram may be as large as the send buffer allows. Failures are
 /// ignored, as there.
 fn grow_sndbuf(fd: BorrowedFd<'_>) {
-    let enough = || matches!(sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF), Ok(v) if v >= 2 * SNDBUF);
-    if enough() || sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, SNDBUF).is_err() || enough() {
+    let enough = || matches!(sys::get_opt(fd, sys::Opt::SendBuffer), Ok(v) if v >= 2 * SNDBUF);
+    if enough() || sys::set_opt(fd, sys::Opt::SendBuffer, SNDBUF).is_err() || enough() {
         return;
     }
-    let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, SNDBUF);
+    let _ = sys::set_opt(fd, sys::Opt::SendBufferForce, SNDBUF);
 }
 
 /// The watchdog interval the service manager expects `WATCHDOG=1` within,

@@ -347,10 +347,10 @@ pub fn peek_across(fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
 /// `SO_PEEK_OFF`.
 pub(crate) const SO_PEEK_OFF: i32 = 42;
 /// `SO_PASSPIDFD` (Linux 6.5).
-pub(crate) const SO_PASSPIDFD: i32 = 76;
+const SO_PASSPIDFD: i32 = 76;
 /// `SO_PASSRIGHTS` (Linux 6.16).
-pub(crate) const SO_PASSRIGHTS: i32 = 83;
-pub use libc::{ENOPROTOOPT, SOL_SOCKET, SO_SNDBUF};
+const SO_PASSRIGHTS: i32 = 83;
+pub use libc::ENOPROTOOPT;
 
 /// Bytes waiting to be read (`SIOCINQ`).
 pub fn pending(fd: BorrowedFd<'_>) -> SysResult<i32> {
@@ -360,7 +360,61 @@ pub fn pending(fd: BorrowedFd<'_>) -> SysResult<i32> {
     Ok(n)
 }
 
-pub fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> SysResult<i32> {
+/// The socket options the library reads and sets, by what they mean
+/// (all `SOL_SOCKET`): the rest of the library never names a Linux option.
+#[derive(Clone, Copy, Debug)]
+pub enum Opt {
+    /// `SO_ACCEPTCONN`: the socket listens.
+    Listening,
+    /// `SO_PASSCRED`: received messages report their sender's credentials
+    /// (and, on the sender, the kernel stamps every message it sends).
+    PassCred,
+    /// `SO_PASSPIDFD` (Linux 6.5): received messages carry a pidfd.
+    PassPidfd,
+    /// `SO_PASSRIGHTS` (Linux 6.16): off, the socket refuses descriptors.
+    PassRights,
+    /// `SO_SNDBUF`.
+    SendBuffer,
+    /// `SO_SNDBUFFORCE` (privileged: above the system's limit).
+    SendBufferForce,
+    /// `SO_PEERGROUPS`: the peer's supplementary groups.
+    PeerGroups,
+    /// `SO_PEERSEC`: the peer's security label.
+    PeerSecurity,
+}
+
+impl Opt {
+    fn name(self) -> i32 {
+        match self {
+            Opt::Listening => libc::SO_ACCEPTCONN,
+            Opt::PassCred => libc::SO_PASSCRED,
+            Opt::PassPidfd => SO_PASSPIDFD,
+            Opt::PassRights => SO_PASSRIGHTS,
+            Opt::SendBuffer => libc::SO_SNDBUF,
+            Opt::SendBufferForce => libc::SO_SNDBUFFORCE,
+            Opt::PeerGroups => libc::SO_PEERGROUPS,
+            Opt::PeerSecurity => libc::SO_PEERSEC,
+        }
+    }
+}
+
+/// An integer socket option.
+pub fn get_opt(fd: BorrowedFd<'_>, opt: Opt) -> SysResult<i32> {
+    getsockopt_int(fd, libc::SOL_SOCKET, opt.name())
+}
+
+/// Sets an integer socket option.
+pub fn set_opt(fd: BorrowedFd<'_>, opt: Opt, v: i32) -> SysResult<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, opt.name(), v)
+}
+
+/// An option whose value is an array ([`Opt::PeerGroups`],
+/// [`Opt::PeerSecurity`]): as [`getsockopt_into`].
+pub fn get_opt_into<T: Plain>(fd: BorrowedFd<'_>, opt: Opt, buf: &mut [T]) -> Result<usize, (i32, usize)> {
+    getsockopt_into(fd, libc::SOL_SOCKET, opt.name(), buf)
+}
+
+fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> SysResult<i32> {
     let mut v: libc::c_int = 0;
     let mut len = mem::size_of::<libc::c_int>() as socklen_t;
     // SAFETY: v has room for the int the option returns.
@@ -368,7 +422,7 @@ pub fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> SysResult<i3
     Ok(v)
 }
 
-pub fn setsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32, v: i32) -> SysResult<()> {
+fn setsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32, v: i32) -> SysResult<()> {
     // SAFETY: v is a valid int of the stated length.
     syscall!(unsafe {
         libc::setsockopt(fd.as_raw_fd(), level, name, (&v as *const i32).cast(), mem::size_of::<i32>() as socklen_t)
@@ -667,7 +721,7 @@ impl Plain for u32 {}
 
 /// `getsockopt` into `buf`: the option's length in bytes, or the errno and
 /// the length the kernel reported (`ERANGE` reports the length it needs).
-pub fn getsockopt_into<T: Plain>(fd: BorrowedFd<'_>, level: i32, name: i32, buf: &mut [T]) -> Result<usize, (i32, usize)> {
+fn getsockopt_into<T: Plain>(fd: BorrowedFd<'_>, level: i32, name: i32, buf: &mut [T]) -> Result<usize, (i32, usize)> {
     let mut len = mem::size_of_val(buf).min(socklen_t::MAX as usize) as socklen_t;
     let p = if buf.is_empty() { std::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
     // SAFETY: p is NULL with length 0, or buf, writable for len bytes; T
