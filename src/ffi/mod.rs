@@ -351,3 +351,36 @@ mod tests {
         assert!(last_error().starts_with("uds_test: internal error"));
     }
 }
+
+/// The header's constants are literals (cbindgen writes them as they are
+/// spelled); these assertions tie each to the value the library uses, so
+/// that the two cannot drift apart without the build failing.
+mod tied {
+    use super::*;
+    use udsock::addr::AddrKind;
+
+    /// `s` as a decimal number, at compile time (a version component).
+    const fn number(s: &str) -> u32 {
+        let b = s.as_bytes();
+        let (mut n, mut i) = (0u32, 0);
+        while i < b.len() {
+            n = n * 10 + (b[i] - b'0') as u32;
+            i += 1;
+        }
+        n
+    }
+
+    const _: () = assert!(fds::UDS_MAX_FDS as usize == udsock::fds::MAX_FDS);
+    const _: () = assert!(msg::UDS_MSG_TRUNC == udsock::msg::TRUNC);
+    const _: () = assert!(msg::UDS_MSG_CTRUNC == udsock::msg::CTRUNC);
+    const _: () = assert!(msg::UDS_MSG_CRED == udsock::msg::CRED);
+    const _: () = assert!(sender::UDS_MSG_PIDFD & (udsock::msg::TRUNC | udsock::msg::CTRUNC | udsock::msg::CRED) == 0);
+    const _: () = assert!(socket::UDS_REPLACE_STALE == udsock::socket::REPLACE_STALE);
+    const _: () = assert!(activation::UDS_LISTEN_FDS_START == udsock::activation::LISTEN_FDS_START);
+    const _: () = assert!(addr::UDS_ADDR_UNNAMED == AddrKind::Unnamed as u32);
+    const _: () = assert!(addr::UDS_ADDR_PATHNAME == AddrKind::Pathname as u32);
+    const _: () = assert!(addr::UDS_ADDR_ABSTRACT == AddrKind::Abstract as u32);
+    const _: () = assert!(library::UDS_VERSION_MAJOR == number(env!("CARGO_PKG_VERSION_MAJOR")));
+    const _: () = assert!(library::UDS_VERSION_MINOR == number(env!("CARGO_PKG_VERSION_MINOR")));
+    const _: () = assert!(library::UDS_VERSION_PATCH == number(env!("CARGO_PKG_VERSION_PATCH")));
+}
