@@ -239,23 +239,37 @@ pub(crate) fn format(kind: AddrKind, name: &[u8], truncated: bool, out: &mut dyn
     }
 }
 
-/// A NUL-terminated copy of a byte string, on the stack.
-pub(crate) struct StackCStr {
-    buf: [u8; PATH_MAX],
+/// A NUL-terminated byte string of at most `N - 1` bytes, built on the
+/// stack from parts that hold no NUL: a path or a file name to hand to the
+/// kernel, without allocating.
+pub(crate) struct StackCStr<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl StackCStr {
-    /// Copies `bytes` (which must not contain NUL and must be < PATH_MAX long).
-    pub fn new(bytes: &[u8]) -> StackCStr {
-        let mut s = StackCStr { buf: [0; PATH_MAX], len: bytes.len() };
-        s.buf[..bytes.len()].copy_from_slice(bytes);
-        s
+impl<const N: usize> StackCStr<N> {
+    /// The parts one after the other; `None` when they do not fit.
+    pub fn new(parts: &[&[u8]]) -> Option<StackCStr<N>> {
+        let mut s = StackCStr { buf: [0; N], len: 0 };
+        for p in parts {
+            let end = s.len + p.len();
+            if end >= N {
+                return None;
+            }
+            s.buf[s.len..end].copy_from_slice(p);
+            s.len = end;
+        }
+        Some(s)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     pub fn as_cstr(&self) -> &CStr {
-        // The constructor guarantees no interior NUL and a terminator at len.
-        CStr::from_bytes_with_nul(&self.buf[..=self.len]).expect("checked: no interior NUL")
+        // The parts hold no NUL (the callers' contract) and the buffer
+        // starts zeroed, so the string ends at len.
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).expect("the parts hold no NUL")
     }
 }
 
@@ -298,7 +312,7 @@ impl Target {
     pub fn path(path: &[u8]) -> Result<Target> {
         check_path(path)?;
         if path.len() <= MAX_DIRECT_PATH {
-            return Ok(Target { raw: RawAddr::fill(b"", path, 1), held: None });
+            return Ok(Target { raw: RawAddr::from_parts(b"", path, 1), held: None });
         }
         let (parent, name) = split(path);
         if name.is_empty() {
@@ -325,10 +339,8 @@ impl Target {
             return Ok(Target { raw, held: Some(dir) });
         }
         // The socket file itself, opened by its name in the directory.
-        let mut c = [0u8; MAX_DIRECT_PATH + 1];
-        c[..name.len()].copy_from_slice(name);
-        let cname = CStr::from_bytes_with_nul(&c[..=name.len()]).expect("checked: no interior NUL");
-        let file = sys::open_socket_file(dir.as_raw_fd(), cname).map_err(|e| sys_err!(e, "open {}", Shown(path)))?;
+        let cname = StackCStr::<{ MAX_DIRECT_PATH + 1 }>::new(&[name]).expect("checked: at most 107 bytes");
+        let file = sys::open_socket_file(dir.as_raw_fd(), cname.as_cstr()).map_err(|e| sys_err!(e, "open {}", Shown(path)))?;
         let raw = sys::fd_address(file.as_fd(), b"").expect("/proc/self/fd/N fits");
         Ok(Target { raw, held: Some(file) })
     }
@@ -345,7 +357,7 @@ impl Target {
                 name.len()
             ));
         }
-        Ok(Target { raw: RawAddr::fill(b"\0", name, 0), held: None })
+        Ok(Target { raw: RawAddr::from_parts(b"\0", name, 0), held: None })
     }
 
     /// A `"/path"` or `"@name"` string.
@@ -359,7 +371,7 @@ impl Target {
 
 /// Opens `path`'s parent directory `parent` with `O_PATH`.
 pub(crate) fn open_parent(path: &[u8], parent: &[u8]) -> Result<OwnedFd> {
-    let c = StackCStr::new(parent);
+    let c = StackCStr::<PATH_MAX>::new(&[parent]).expect("checked: shorter than PATH_MAX");
     sys::open_dir(c.as_cstr()).map_err(|e| sys_err!(e, "open the directory of {}", Shown(path)))
 }
 
@@ -423,9 +435,9 @@ mod tests {
 
     #[test]
     fn kernel_addresses_decode() {
-        let a = Addr::from_raw(&RawAddr::fill(b"", &[b'p'; 108], 0));
+        let a = Addr::from_raw(&RawAddr::from_parts(b"", &[b'p'; 108], 0));
         assert_eq!((a.kind(), a.name().len()), (AddrKind::Pathname, 108));
-        let a = Addr::from_raw(&RawAddr::fill(b"\0", b"x\0y", 0));
+        let a = Addr::from_raw(&RawAddr::from_parts(b"\0", b"x\0y", 0));
         assert_eq!((a.kind(), a.name()), (AddrKind::Abstract, &b"x\0y"[..]));
         assert_eq!(Addr::from_raw(&RawAddr::unnamed()).kind(), AddrKind::Unnamed);
     }

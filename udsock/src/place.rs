@@ -16,11 +16,10 @@
 //! bound there answers `EPROTOTYPE` (listening yet or not), and a datagram
 //! socket accepts. See SECURITY.md.
 
-use std::ffi::CStr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::addr::{check_path, open_parent, split, FormatSink, Sink, MAX_DIRECT_PATH};
+use crate::addr::{check_path, open_parent, split, FormatSink, Sink, StackCStr, MAX_DIRECT_PATH};
 use crate::error::{err, sys_err, Error, Result, Shown};
 use crate::registry::{self, id_of, BoundFile, Id, Lock};
 use crate::sys::{self, RawAddr, EADDRINUSE, ECONNREFUSED, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSOCK};
@@ -33,32 +32,11 @@ const NAME_CAP: usize = 320;
 pub(crate) const MAX_NAME: usize = sys::SUN_PATH_LEN - 1;
 
 /// A file name and NUL, on the stack.
-pub(crate) struct Name {
-    buf: [u8; NAME_CAP],
-    len: usize,
-}
+pub(crate) type Name = StackCStr<NAME_CAP>;
 
-impl Name {
-    fn new(parts: &[&[u8]]) -> Result<Name> {
-        let mut n = Name { buf: [0; NAME_CAP], len: 0 };
-        let mut w = FormatSink::new(&mut n.buf[..NAME_CAP - 1]);
-        for p in parts {
-            w.put(p);
-        }
-        if w.needed >= NAME_CAP {
-            return Err(err!(ENAMETOOLONG, "file name {} is too long", Shown(parts[0])));
-        }
-        n.len = w.needed;
-        Ok(n)
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    pub fn as_cstr(&self) -> &CStr {
-        CStr::from_bytes_with_nul(&self.buf[..=self.len]).expect("names never hold NUL")
-    }
+/// The name made of `parts` (a final component and a suffix).
+fn file_name(parts: &[&[u8]]) -> Result<Name> {
+    StackCStr::new(parts).ok_or_else(|| err!(ENAMETOOLONG, "file name {} is too long", Shown(parts[0])))
 }
 
 /// A pathname split into its opened parent directory and final component.
@@ -84,13 +62,13 @@ impl<'p> Place<'p> {
         if name.is_empty() {
             return Err(err!(EINVAL, "path {} ends in '/': a socket needs a file name", Shown(path)));
         }
-        Ok(Place { path, dir: open_parent(path, parent)?, name: Name::new(&[name])? })
+        Ok(Place { path, dir: open_parent(path, parent)?, name: file_name(&[name])? })
     }
 
     /// The place of a file the library bound, in its recorded directory.
     fn of(file: &'p BoundFile) -> Result<Place<'p>> {
         let path = &file.path[..];
-        Ok(Place { path, dir: open_parent(path, &file.dir)?, name: Name::new(&[split(path).1])? })
+        Ok(Place { path, dir: open_parent(path, &file.dir)?, name: file_name(&[split(path).1])? })
     }
 
     /// The directory's absolute path, for the record; the path's own
@@ -129,7 +107,7 @@ impl<'p> Place<'p> {
     fn bind_here(&self, fd: BorrowedFd<'_>) -> Result<Option<Box<[u8]>>> {
         let failed = |e| sys_err!(e, "bind fd {} to {}", fd.as_raw_fd(), Shown(self.path));
         if self.path.len() <= MAX_DIRECT_PATH {
-            sys::bind(fd, &RawAddr::fill(b"", self.path, 1)).map_err(failed)?;
+            sys::bind(fd, &RawAddr::from_parts(b"", self.path, 1)).map_err(failed)?;
             return Ok(None);
         }
         let name = self.name.bytes();
@@ -152,7 +130,7 @@ impl<'p> Place<'p> {
             sys::bind(fd, &raw).map_err(failed)?;
             return Ok(Some(raw.path_bytes().split(|&b| b == 0).next().unwrap_or_default().into()));
         }
-        let raw = RawAddr::fill(b"", name, 1);
+        let raw = RawAddr::from_parts(b"", name, 1);
         sys::in_directory(self.dir.as_fd(), || sys::bind(fd, &raw)).map_err(failed)?;
         Ok(Some(name.into()))
     }
@@ -203,7 +181,7 @@ impl<'p> Place<'p> {
     }
 
     fn lock_name(&self) -> Result<Name> {
-        Name::new(&[self.name.bytes(), b".lock"])
+        file_name(&[self.name.bytes(), b".lock"])
     }
 
     /// Takes `<path>.lock` (created if needed) with a non-blocking `flock`.
@@ -287,7 +265,7 @@ impl<'p> Place<'p> {
             w.put(b".");
             w.put_decimal(SEQ.fetch_add(1, Ordering::Relaxed));
             let n = w.needed;
-            let tmp = Name::new(&[b".uds-rm.", &tag[..n]])?;
+            let tmp = file_name(&[b".uds-rm.", &tag[..n]])?;
             match sys::rename_noreplace(dir, name, tmp.as_cstr()) {
                 Ok(()) => break tmp,
                 Err(EEXIST) if attempts < 8 => attempts += 1,
@@ -334,7 +312,7 @@ impl<'p> Place<'p> {
             connect_inode(&inode, sys::SOCK_DGRAM)
         } else if path.len() <= MAX_DIRECT_PATH {
             let prober = sys::socket(sys::SOCK_DGRAM | sys::SOCK_NONBLOCK).map_err(|e| sys_err!(e, "probe socket"))?;
-            sys::connect(prober.as_fd(), &RawAddr::fill(b"", path, 1))
+            sys::connect(prober.as_fd(), &RawAddr::from_parts(b"", path, 1))
         } else {
             Err(ENAMETOOLONG)
         };

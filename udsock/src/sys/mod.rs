@@ -86,7 +86,7 @@ impl RawAddr {
     /// Writes `prefix` then `bytes` into `sun_path` and sets `len` to cover
     /// them plus `extra` bytes (1 for a pathname's terminator, 0 for an
     /// abstract name). The caller has checked that everything fits.
-    pub fn fill(prefix: &[u8], bytes: &[u8], extra: usize) -> RawAddr {
+    pub fn from_parts(prefix: &[u8], bytes: &[u8], extra: usize) -> RawAddr {
         let mut a = RawAddr::unnamed();
         let total = prefix.len() + bytes.len();
         debug_assert!(total + extra <= SUN_PATH_LEN);
@@ -140,7 +140,7 @@ pub fn fd_address(fd: BorrowedFd<'_>, name: &[u8]) -> Option<RawAddr> {
         buf[at] = b'/';
         at += 1;
     }
-    (at + name.len() < SUN_PATH_LEN).then(|| RawAddr::fill(&buf[..at], name, 1))
+    (at + name.len() < SUN_PATH_LEN).then(|| RawAddr::from_parts(&buf[..at], name, 1))
 }
 
 /// Whether a pathname is one of the names [`fd_address`] makes: the kernel
