@@ -21,7 +21,7 @@ use std::mem::{self, size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::ptr;
 
-use super::{close, RawAddr, SysResult, MSG_NOSIGNAL};
+use super::{close, errno, RawAddr, SysResult, MSG_NOSIGNAL};
 
 /// The most descriptors one message carries (the kernel's `SCM_MAX_FD`).
 pub const MAX_FDS: usize = 253;
@@ -614,19 +614,15 @@ impl<'a> Batch<'a> {
         // SAFETY: link() initialised the first `len` headers and pointed
         // them at live iovecs (whose data is borrowed for 'a), names and
         // arena bytes of stated lengths.
-        let r = unsafe {
+        syscall!(unsafe {
             libc::sendmmsg(
                 fd.as_raw_fd(),
                 self.hdrs.as_mut_ptr().cast::<libc::mmsghdr>(),
                 self.len as libc::c_uint,
                 flags | MSG_NOSIGNAL,
             )
-        };
-        if r < 0 {
-            Err(super::errno())
-        } else {
-            Ok(r as usize)
-        }
+        })
+        .map(|n| n as usize)
     }
 
     /// `recvmmsg(2)` into the batch (`flags | MSG_CMSG_CLOEXEC`): how many
@@ -635,7 +631,7 @@ impl<'a> Batch<'a> {
         self.link(flags);
         // SAFETY: as for sendmmsg; the data buffers are exclusively borrowed
         // for 'a, so the kernel may write them.
-        let r = unsafe {
+        syscall!(unsafe {
             libc::recvmmsg(
                 fd.as_raw_fd(),
                 self.hdrs.as_mut_ptr().cast::<libc::mmsghdr>(),
@@ -643,11 +639,8 @@ impl<'a> Batch<'a> {
                 flags | libc::MSG_CMSG_CLOEXEC,
                 ptr::null_mut(),
             )
-        };
-        if r < 0 {
-            return Err(super::errno());
-        }
-        Ok(r as usize)
+        })
+        .map(|n| n as usize)
     }
 
     /// Message `i` of a receive: its descriptors go to its slots (see

@@ -16,10 +16,6 @@ pub use libc::{
 };
 pub use libc::{EAFNOSUPPORT, EBADMSG, EMFILE, ENODATA, ENOSYS, ENOTCONN, ERANGE, EXFULL, MSG_DONTWAIT, MSG_WAITFORONE};
 
-pub mod cmsg;
-// The resumable frame reader and writer (crate::stream).
-pub mod stream;
-
 /// Result of a system call: the value, or the errno it failed with.
 pub type SysResult<T> = Result<T, i32>;
 
@@ -40,7 +36,6 @@ pub fn errno() -> i32 {
 /// The kernel's `ERESTARTSYS`, which must never reach a caller.
 pub(crate) const ERESTARTSYS: i32 = 512;
 
-
 /// Turns a `-1` return into `Err(errno)`.
 macro_rules! syscall {
     ($call:expr) => {{
@@ -52,6 +47,10 @@ macro_rules! syscall {
         }
     }};
 }
+
+pub mod cmsg;
+// The resumable frame reader and writer (crate::stream).
+pub mod stream;
 
 /// `sun_path` capacity: 108 bytes on Linux.
 pub const SUN_PATH_LEN: usize = 108;
