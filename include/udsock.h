@@ -612,10 +612,12 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * `cap` (it is read and dropped, so the stream stays in step, and
  * `*len_out` is its size; nothing of that size is allocated),
  * `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
- * `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
- * need a stream; reported wherever a message would cut or merge a frame,
- * and for an empty message or the end, which read alike there; the
- * message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`
+ * `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`) and a
+ * message is not exactly one frame that fits `cap`: reported wherever a
+ * message would cut or merge a frame, and for an empty message or the
+ * end, which read alike there; the message is consumed (a message that
+ * holds exactly one frame, as `uds_send_frame` sends on such a socket,
+ * is that frame), `EINTR` (before any byte of the frame), `EAGAIN`
  * (non-blocking: no whole frame queued yet; nothing consumed), `EBADF`,
  * `EINVAL` (`len_out` NULL).
  *
@@ -641,6 +643,11 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * edge-triggered epoll (`EPOLLET`), or read such frames blocking. On a
  * `SOCK_SEQPACKET` socket a prefix sent as a message of its own is
  * followed by a wait for the body's message.
+ *
+ * Every call starts with a peek (`MSG_PEEK`) at what is queued: a frame
+ * that has wholly arrived and fits 252 bytes then costs one more system
+ * call. The peek assumes `SO_PEEK_OFF` is off, as it is by default: do
+ * not set it on a socket read with frames.
  */
 int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
 
@@ -1048,8 +1055,8 @@ int uds_send_frame_fds(int sock, const void *buf, size_t len, const int *fds, si
  * holds, or the process may open: the frame is consumed and all of its
  * descriptors closed), `EMSGSIZE` (the frame is larger than `cap`: consumed and
  * dropped, `*len_out` is its size), `ECONNRESET` (the stream ended inside
- * the frame), `EPROTOTYPE` (`sock` keeps message boundaries, see
- * `uds_recv_frame`), `EINTR` (before any byte of the frame), `EAGAIN`
+ * the frame), `EPROTOTYPE` (`sock` keeps message boundaries and a
+ * message is not exactly one frame, see `uds_recv_frame`), `EINTR` (before any byte of the frame), `EAGAIN`
  * (see `uds_recv_frame` for non-blocking sockets), `EINVAL` (`len_out`
  * or `nfds` NULL, `fds` NULL with `*nfds` > 0, `buf` NULL with `cap` > 0),
  * `EBADF`, `ENOTSOCK`.

@@ -270,26 +270,57 @@ static void put_u32(int fd, uint32_t v) {
     CHECK(uds_send(fd, &v, sizeof v, 0) == (ssize_t)sizeof v);
 }
 
-/* Frames need a stream: on a socket that keeps message boundaries a
-   record longer than the prefix is reported (EPROTOTYPE), never read as a
-   prefix followed by a body taken from the next record, nor waited on. */
+/* On a socket that keeps message boundaries a record that holds exactly
+   one frame is that frame; any other record longer than the prefix is
+   reported (EPROTOTYPE, consumed), never cut, never read as a prefix
+   followed by a body taken from the next record, nor waited on. */
 static void test_record_sockets(void) {
     static const int types[] = {SOCK_SEQPACKET, SOCK_DGRAM};
-    char buf[32];
+    char buf[32], big[600], wire[16];
+    uint32_t v;
     size_t len;
     int i, sv[2];
 
+    memset(big, 'x', sizeof big);
     for (i = 0; i < 2; i++) {
         CHECK(uds_socketpair(types[i], sv) == 0);
+        /* A record that holds exactly one frame (what uds_send_frame sends
+           on such a socket) is that frame, short or long. */
         CHECK(uds_send_frame(sv[0], "hello", 5) == 0);
         CHECK(uds_send_frame(sv[0], "world", 5) == 0);
         CHECK(uds_send_frame(sv[0], "", 0) == 0);
+        CHECK(uds_send_frame(sv[0], big, 500) == 0);
         len = 99;
+        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 5 && memcmp(buf, "hello", 5) == 0);
+        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 5 && memcmp(buf, "world", 5) == 0);
+        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 0);
+        memset(big, 0, sizeof big);
+        CHECK(uds_recv_frame(sv[1], big, sizeof big, &len) == 1 && len == 500);
+        CHECK(big[0] == 'x' && big[499] == 'x' && big[500] == 0);
+        memset(big, 'x', sizeof big);
+        CHECK(uds_pending(sv[1]) == 0);
+        /* A record holding two frames, or a frame and more: not cut. */
+        v = 2;
+        memcpy(wire, &v, 4);
+        memcpy(wire + 4, "ab", 2);
+        memcpy(wire + 6, &v, 4);
+        memcpy(wire + 10, "cd", 2);
+        CHECK(uds_send(sv[0], wire, 12, 0) == 12);
         EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
         CHECK(strstr(uds_last_error(), "message boundaries") != NULL);
+        CHECK(uds_send(sv[0], wire, 7, 0) == 7);
         EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
-        /* A record of exactly one prefix is a whole (empty) frame. */
-        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 0);
+        CHECK(uds_pending(sv[1]) == 0);
+        /* A record shorter than the frame its prefix announces. */
+        v = 10;
+        memcpy(wire, &v, 4);
+        CHECK(uds_send(sv[0], wire, 7, 0) == 7);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        /* One frame too large for buf in one record: consumed, not cut. */
+        CHECK(uds_send_frame(sv[0], big, 100) == 0);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        CHECK(uds_send_frame(sv[0], big, 500) == 0);
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
         CHECK(uds_pending(sv[1]) == 0);
         /* A prefix sent as its own record: a body record longer than the
            frame is not cut, two shorter ones are not merged. */

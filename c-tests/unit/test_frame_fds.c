@@ -286,6 +286,33 @@ static void test_bad_arguments(void) {
     close(sv[1]);
 }
 
+/* On a socket that keeps message boundaries a record holding exactly one
+   frame is that frame, descriptors and all; a record holding two is
+   EPROTOTYPE, consumed, its descriptors closed. */
+static void test_records(void) {
+    static const int types[] = {SOCK_SEQPACKET, SOCK_DGRAM};
+    char w[64], buf[32];
+    int i, sv[2], got[4], before;
+    size_t k, len, n;
+
+    for (i = 0; i < 2; i++) {
+        CHECK(uds_socketpair(types[i], sv) == 0);
+        before = count_fds();
+        CHECK(uds_send_frame_fds(sv[0], "one", 3, mark, 2) == 0);
+        CHECK(expect_frame(sv[1], "one", 0, 2));
+        k = wire(w, "ab");
+        k += wire(w + k, "cd");
+        CHECK(raw_send(sv[0], w, k, 2, 3) == (ssize_t)k);
+        n = 4;
+        EXPECT_ERR(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n), EPROTOTYPE, "uds_recv_frame_fds");
+        CHECK(n == 0);
+        CHECK(uds_pending(sv[1]) == 0);
+        CHECK(count_fds() == before);
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+
 int main(void) {
     int i, p[2];
     for (i = 0; i < NMARK; i++) {
@@ -301,5 +328,6 @@ int main(void) {
     test_failures_leak_nothing();
     test_other_control_data();
     test_bad_arguments();
+    test_records();
     DONE();
 }

@@ -49,10 +49,12 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// `cap` (it is read and dropped, so the stream stays in step, and
 /// `*len_out` is its size; nothing of that size is allocated),
 /// `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
-/// `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
-/// need a stream; reported wherever a message would cut or merge a frame,
-/// and for an empty message or the end, which read alike there; the
-/// message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`
+/// `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`) and a
+/// message is not exactly one frame that fits `cap`: reported wherever a
+/// message would cut or merge a frame, and for an empty message or the
+/// end, which read alike there; the message is consumed (a message that
+/// holds exactly one frame, as `uds_send_frame` sends on such a socket,
+/// is that frame), `EINTR` (before any byte of the frame), `EAGAIN`
 /// (non-blocking: no whole frame queued yet; nothing consumed), `EBADF`,
 /// `EINVAL` (`len_out` NULL).
 ///
@@ -78,6 +80,11 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// edge-triggered epoll (`EPOLLET`), or read such frames blocking. On a
 /// `SOCK_SEQPACKET` socket a prefix sent as a message of its own is
 /// followed by a wait for the body's message.
+///
+/// Every call starts with a peek (`MSG_PEEK`) at what is queued: a frame
+/// that has wholly arrived and fits 252 bytes then costs one more system
+/// call. The peek assumes `SO_PEEK_OFF` is off, as it is by default: do
+/// not set it on a socket read with frames.
 #[no_mangle]
 pub extern "C" fn uds_recv_frame(fd: c_int, buf: *mut c_void, cap: usize, len_out: *mut usize) -> c_int {
     ffi_boundary!("uds_recv_frame", {

@@ -65,8 +65,8 @@ pub extern "C" fn uds_send_frame_fds(sock: c_int, buf: *const c_void, len: usize
 /// holds, or the process may open: the frame is consumed and all of its
 /// descriptors closed), `EMSGSIZE` (the frame is larger than `cap`: consumed and
 /// dropped, `*len_out` is its size), `ECONNRESET` (the stream ended inside
-/// the frame), `EPROTOTYPE` (`sock` keeps message boundaries, see
-/// `uds_recv_frame`), `EINTR` (before any byte of the frame), `EAGAIN`
+/// the frame), `EPROTOTYPE` (`sock` keeps message boundaries and a
+/// message is not exactly one frame, see `uds_recv_frame`), `EINTR` (before any byte of the frame), `EAGAIN`
 /// (see `uds_recv_frame` for non-blocking sockets), `EINVAL` (`len_out`
 /// or `nfds` NULL, `fds` NULL with `*nfds` > 0, `buf` NULL with `cap` > 0),
 /// `EBADF`, `ENOTSOCK`.

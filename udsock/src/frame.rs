@@ -14,7 +14,7 @@
 //! assert!(matches!(recv_frame(b.as_fd(), &mut buf), Ok(Frame::Data(4))));
 //! ```
 
-use std::io::IoSlice;
+use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 use crate::error::{err, sys_err, Error, Result};
@@ -100,13 +100,56 @@ pub(crate) fn frame_len(len: usize) -> Result<u32> {
 ///
 /// A frame larger than `buf` is consumed and dropped ([`Frame::TooLarge`]),
 /// never allocated for. A stream that ends inside a frame is `ECONNRESET`.
-/// A socket that keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`)
-/// cannot carry frames: wherever a message boundary would cut or merge a
-/// frame, or an empty message would pass for the end, `EPROTOTYPE`.
+/// On a socket that keeps message boundaries (`SOCK_SEQPACKET`,
+/// `SOCK_DGRAM`) a message that holds exactly one frame (what
+/// [`send_frame`] sends there) is that frame; wherever else a message
+/// boundary would cut or merge a frame, or an empty message would pass for
+/// the end, `EPROTOTYPE` (the message is consumed).
 /// Descriptors sent with the frame's bytes are closed (the kernel drops
 /// them: no control buffer is offered), so none leaks.
+///
+/// A small frame that has wholly arrived costs two system calls, a peek
+/// and one receive, on blocking and non-blocking sockets alike. The peek
+/// assumes `SO_PEEK_OFF` is off (the default): a socket read with frames
+/// must not have it set.
 pub fn recv_frame(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Frame> {
-    read_frame(fd, buf, &mut |b: &mut [u8]| sys::recv_uncut(fd, b), "recv_frame")
+    read_frame(fd, buf, &mut Plain, "recv_frame")
+}
+
+/// The receives a frame read is made of.
+trait Reader {
+    /// One receive into `buf` (`MSG_WAITALL`, and `MSG_TRUNC` so that a
+    /// message socket's longer message is seen): the byte count, or
+    /// `EPROTOTYPE` for a message longer than `buf` (its start is in it).
+    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize>;
+    /// One receive into `frame` (`MSG_TRUNC`, no waiting for more than is
+    /// queued): the kernel's count, which on a message socket is the whole
+    /// message's length (it may exceed `frame.len()`).
+    fn take(&mut self, fd: BorrowedFd<'_>, frame: &mut [u8]) -> SysResult<usize>;
+    /// One receive into `head` then `body` (`flags`): the kernel's count.
+    fn take2(&mut self, fd: BorrowedFd<'_>, head: &mut [u8], body: &mut [u8], flags: i32) -> SysResult<usize>;
+}
+
+/// [`recv_frame`]'s receives: no control buffer.
+struct Plain;
+
+impl Reader for Plain {
+    #[inline(always)]
+    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+        sys::recv_uncut(fd, buf)
+    }
+
+    /// A plain `recv`: cheaper than `recvmsg`, whose header the kernel
+    /// copies in and out.
+    #[inline(always)]
+    fn take(&mut self, fd: BorrowedFd<'_>, frame: &mut [u8]) -> SysResult<usize> {
+        sys::recv(fd, frame, libc::MSG_TRUNC)
+    }
+
+    #[inline(always)]
+    fn take2(&mut self, fd: BorrowedFd<'_>, head: &mut [u8], body: &mut [u8], flags: i32) -> SysResult<usize> {
+        sys::recvv(fd, &mut [IoSliceMut::new(head), IoSliceMut::new(body)], flags)
+    }
 }
 
 /// The descriptors collected while one frame is read.
@@ -121,19 +164,12 @@ struct Collected<'s> {
 }
 
 impl Collected<'_> {
-    /// One `recvmsg` into `buf` (`MSG_WAITALL`, and `MSG_TRUNC` so that a
-    /// message socket's longer message is seen): descriptors that come
-    /// with any of the bytes are kept while slots last.
+    /// Keeps what one receive brought: descriptors while slots last.
     #[inline(always)]
-    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
-        let g = cmsg::recv(fd, buf, &mut self.slots[self.got..], None, libc::MSG_WAITALL | libc::MSG_TRUNC)?;
+    fn keep(&mut self, g: &cmsg::Got) {
         self.got += g.anc.nfds;
         self.lost += g.anc.closed;
         self.ctrunc |= g.flags & libc::MSG_CTRUNC != 0;
-        if g.bytes > buf.len() {
-            return Err(EPROTOTYPE);
-        }
-        Ok(g.bytes)
     }
 
     fn close_all(&mut self) {
@@ -141,6 +177,33 @@ impl Collected<'_> {
             let _ = sys::close(fd);
         }
         self.got = 0;
+    }
+}
+
+impl Reader for Collected<'_> {
+    #[inline(always)]
+    fn read(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<usize> {
+        let g = cmsg::recv(fd, buf, &mut self.slots[self.got..], None, libc::MSG_WAITALL | libc::MSG_TRUNC)?;
+        self.keep(&g);
+        if g.bytes > buf.len() {
+            return Err(EPROTOTYPE);
+        }
+        Ok(g.bytes)
+    }
+
+    #[inline(always)]
+    fn take(&mut self, fd: BorrowedFd<'_>, frame: &mut [u8]) -> SysResult<usize> {
+        let g = cmsg::recv(fd, frame, &mut self.slots[self.got..], None, libc::MSG_TRUNC)?;
+        self.keep(&g);
+        Ok(g.bytes)
+    }
+
+    #[inline(always)]
+    fn take2(&mut self, fd: BorrowedFd<'_>, head: &mut [u8], body: &mut [u8], flags: i32) -> SysResult<usize> {
+        let parts = &mut [IoSliceMut::new(head), IoSliceMut::new(body)];
+        let g = cmsg::recvv(fd, parts, &mut self.slots[self.got..], flags)?;
+        self.keep(&g);
+        Ok(g.bytes)
     }
 }
 
@@ -158,12 +221,13 @@ impl Collected<'_> {
 /// descriptors closed). Errors: `EXFULL` when more descriptors came than
 /// `fds` has room for (or the process may open): the frame is consumed and
 /// all of its descriptors closed; `ECONNRESET` (the stream ended inside
-/// the frame: its descriptors closed); as [`recv_frame`] otherwise. On
-/// every error `fds` holds what it held before.
+/// the frame: its descriptors closed); as [`recv_frame`] otherwise (a
+/// message that holds exactly one frame is that frame). On every error
+/// `fds` holds what it held before.
 pub fn recv_frame_fds(fd: BorrowedFd<'_>, buf: &mut [u8], fds: &mut FdBuf<'_>) -> Result<Frame> {
     let cap = fds.spare().len();
     let mut c = Collected { slots: fds.spare(), got: 0, lost: 0, ctrunc: false };
-    let r = read_frame(fd, buf, &mut |b: &mut [u8]| c.read(fd, b), "recv_frame_fds");
+    let r = read_frame(fd, buf, &mut c, "recv_frame_fds");
     match r {
         Ok(Frame::Data(n)) if c.lost == 0 && !c.ctrunc => {
             let got = c.got;
@@ -196,15 +260,125 @@ pub fn recv_frame_fds(fd: BorrowedFd<'_>, buf: &mut [u8], fds: &mut FdBuf<'_>) -
     }
 }
 
-/// The frame reader behind [`recv_frame`] and [`recv_frame_fds`]: `read`
-/// is their one receive.
+/// The bytes the first peek of a frame read looks at: a frame of up to
+/// `PEEK - 4` bytes that has wholly arrived is read in one receive.
+const PEEK: usize = 256;
+
+/// The frame reader behind [`recv_frame`] and [`recv_frame_fds`].
+///
+/// First one peek (`MSG_PEEK | MSG_TRUNC`, no control buffer, so no
+/// descriptor is installed; a blocking socket waits for a byte, a
+/// non-blocking one fails with `EAGAIN` having consumed nothing). When it
+/// shows a whole frame that fits `buf`, one receive of exactly the
+/// frame's bytes into the peek buffer takes it, and the body is copied
+/// out: a stream's peek stops where a receive would (after a write that
+/// carried descriptors, between writers with different credentials), so
+/// the receive gets all of them and never reads past the frame. Anything
+/// else (a longer frame, part of a prefix, the end) takes
+/// [`read_frame_slow`].
 #[inline(always)]
-fn read_frame(
-    fd: BorrowedFd<'_>,
-    buf: &mut [u8],
-    read: &mut impl FnMut(&mut [u8]) -> SysResult<usize>,
-    what: &str,
-) -> Result<Frame> {
+fn read_frame(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what: &str) -> Result<Frame> {
+    let mut peek = [0u8; PEEK];
+    match sys::recv(fd, &mut peek, libc::MSG_PEEK | libc::MSG_TRUNC) {
+        Ok(n) if n >= 4 => {
+            let len = u32::from_ne_bytes([peek[0], peek[1], peek[2], peek[3]]) as usize;
+            // On a message socket, n is the whole message's length.
+            if len <= buf.len() && 4 + len <= n.min(PEEK) {
+                return read_whole(fd, &mut peek[..4 + len], &mut buf[..len], r, what);
+            }
+            if len <= buf.len() && n >= PEEK {
+                return read_long(fd, n, &mut buf[..len], r, what);
+            }
+        }
+        Ok(_) => {}
+        // Nothing consumed; and a blocking socket's SO_RCVTIMEO has run out
+        // once already.
+        Err(EAGAIN) => return Err(err!(EAGAIN, "{what} on fd {}: no frame has arrived; nothing consumed", fd.as_raw_fd())),
+        // An error the peek took (a socket's pending error is reported
+        // once), or EINTR before anything was transferred.
+        Err(e) => return Err(sys_err!(e, "{what} on fd {}", fd.as_raw_fd())),
+    }
+    read_frame_slow(fd, buf, r, what)
+}
+
+/// Reads into `frame` a frame that the peek showed whole, and copies its
+/// body into `body` (`frame.len() == 4 + body.len()`).
+#[inline(always)]
+fn read_whole(fd: BorrowedFd<'_>, frame: &mut [u8], body: &mut [u8], r: &mut impl Reader, what: &str) -> Result<Frame> {
+    match r.take(fd, frame) {
+        Ok(n) if n == frame.len() => {
+            body.copy_from_slice(&frame[4..]);
+            Ok(Frame::Data(body.len()))
+        }
+        Ok(n) => {
+            if n > 4 && n < frame.len() {
+                body[..n - 4].copy_from_slice(&frame[4..n]);
+            }
+            read_whole_rest(fd, body, n, r, what)
+        }
+        Err(e) => Err(sys_err!(e, "{what} on fd {}", fd.as_raw_fd())),
+    }
+}
+
+/// A frame that fits `body` but not the peek buffer, whose prefix the peek
+/// showed along with `n` bytes (on a message socket: the message's whole
+/// length). A message of exactly the frame is read in one receive; so is
+/// the frame on a blocking stream (`MSG_WAITALL`; a descriptor's write or
+/// a signal may cut it short, and the rest is then read as
+/// [`read_frame_slow`] would). A non-blocking stream, or a message of any
+/// other length: [`read_frame_slow`].
+#[inline(never)]
+fn read_long(fd: BorrowedFd<'_>, n: usize, body: &mut [u8], r: &mut impl Reader, what: &str) -> Result<Frame> {
+    let len = body.len();
+    let message = n > PEEK;
+    if (message && n != 4 + len) || (!message && sys::nonblocking(fd)) {
+        return read_frame_slow(fd, body, r, what);
+    }
+    let flags = if message { libc::MSG_TRUNC } else { libc::MSG_WAITALL | libc::MSG_TRUNC };
+    let mut head = [0u8; 4];
+    match r.take2(fd, &mut head, body, flags) {
+        Ok(n) if n == 4 + len => Ok(Frame::Data(len)),
+        Ok(n) => read_whole_rest(fd, body, n, r, what),
+        Err(e) => Err(sys_err!(e, "{what} on fd {}", fd.as_raw_fd())),
+    }
+}
+
+/// The receive of a frame whose prefix the peek showed returned `n`, not
+/// the frame's `4 + body.len()` bytes (the first `n - 4` of the body are
+/// in `body`): on a message socket, a message holding more than one frame
+/// (or, were another thread reading it, some other message): it is
+/// consumed, `EPROTOTYPE`. On a stream, the rest of the frame is read as
+/// [`read_frame_slow`] would.
+#[cold]
+#[inline(never)]
+fn read_whole_rest(fd: BorrowedFd<'_>, body: &mut [u8], n: usize, r: &mut impl Reader, what: &str) -> Result<Frame> {
+    let len = body.len();
+    if n > 4 + len || !is_stream(fd) {
+        return Err(not_a_stream(fd, what));
+    }
+    let read = &mut |b: &mut [u8]| r.read(fd, b);
+    let rest = if n < 4 {
+        let mut head = [0u8; 4];
+        fill_with(fd, &mut head[n..], true, read).and_then(|f| match f {
+            Fill::Full => fill_with(fd, body, true, read),
+            eof => Ok(eof),
+        })
+    } else {
+        fill_with(fd, &mut body[n - 4..], true, read)
+    };
+    match rest {
+        Ok(Fill::Full) => Ok(Frame::Data(len)),
+        Ok(Fill::Eof(_)) => Err(ended(fd, n.saturating_sub(4), len, what)),
+        Err((e, _)) => Err(sys_err!(e, "{what} on fd {}: after {n} bytes of a {len}-byte frame", fd.as_raw_fd())),
+    }
+}
+
+/// A frame read that the peek could not settle: the prefix, then the body,
+/// each read whole.
+// Out of line: it keeps the common path small.
+#[inline(never)]
+fn read_frame_slow(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what: &str) -> Result<Frame> {
+    let read = &mut |b: &mut [u8]| r.read(fd, b);
     if sys::nonblocking(fd) {
         whole_frame_queued(fd, what)?;
     }

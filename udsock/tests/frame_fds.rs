@@ -81,6 +81,78 @@ fn a_raw_sender_cuts_anywhere() {
     }
 }
 
+/// A frame longer than the reader's first look (a peek of a few hundred
+/// bytes), sent in three writes with the descriptors on one of them: the
+/// blocking reader takes the rest of the frame in one receive, which stops
+/// after the write with descriptors; the frame still comes out whole with
+/// exactly its descriptors, and the next frame intact.
+#[test]
+fn a_long_frame_cut_around_its_descriptors() {
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), 1);
+    let body: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let w = wire(&body);
+    for &(at, cut) in &[(1, 2), (2, 4), (4, 300), (300, 700), (700, 1003), (3, 1004)] {
+        for with in 0..3 {
+            let (a, b) = socket::socketpair(libc::SOCK_STREAM).unwrap();
+            let pieces = [&w[..at], &w[at..cut], &w[cut..]];
+            for (i, p) in pieces.iter().enumerate() {
+                if p.is_empty() {
+                    continue;
+                }
+                let n = if i == with {
+                    fds::send_fds(a.as_fd(), p, &[f[0].as_fd()]).unwrap()
+                } else {
+                    io::send(a.as_fd(), p, 0).unwrap()
+                };
+                assert_eq!(n, p.len());
+            }
+            frame::send_frame(a.as_fd(), b"next").unwrap();
+            let mut buf = vec![0u8; 2000];
+            let mut slots = [-1; 4];
+            let mut got = FdBuf::new(&mut slots);
+            let r = frame::recv_frame_fds(b.as_fd(), &mut buf, &mut got).unwrap();
+            assert_eq!(r, Frame::Data(1000), "at {at} cut {cut} with {with}");
+            assert_eq!(&buf[..1000], &body[..]);
+            let ids: Vec<_> = got.as_raw().iter().map(|&g| identity(g)).collect();
+            let want = if pieces[with].is_empty() { vec![] } else { vec![identity(f[0].as_raw_fd())] };
+            assert_eq!(ids, want, "at {at} cut {cut} with {with}");
+            for &g in got.as_raw() {
+                // SAFETY: a descriptor this test received and owns.
+                unsafe { libc::close(g) };
+            }
+            assert_eq!(next(b.as_fd()), (b"next".to_vec(), vec![]));
+        }
+    }
+}
+
+/// On a socket that keeps message boundaries, a message that holds exactly
+/// one frame is that frame, short or longer than the first look.
+#[test]
+fn a_message_of_one_frame_is_that_frame() {
+    let _s = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let f = files(dir.path(), 1);
+    let body = vec![7u8; 700];
+    for ty in [libc::SOCK_SEQPACKET, libc::SOCK_DGRAM] {
+        let (a, b) = socket::socketpair(ty).unwrap();
+        for len in [0, 5, 252, 253, 700] {
+            frame::send_frame_fds(a.as_fd(), &body[..len], &[f[0].as_fd()]).unwrap();
+            let mut buf = vec![0u8; 1000];
+            let mut slots = [-1; 4];
+            let mut got = FdBuf::new(&mut slots);
+            assert_eq!(frame::recv_frame_fds(b.as_fd(), &mut buf, &mut got).unwrap(), Frame::Data(len));
+            assert_eq!(&buf[..len], &body[..len]);
+            assert_eq!(got.as_raw().len(), 1);
+            // SAFETY: a descriptor this test received and owns.
+            unsafe { libc::close(got.as_raw()[0]) };
+            frame::send_frame(a.as_fd(), &body[..len]).unwrap();
+            assert_eq!(frame::recv_frame(b.as_fd(), &mut buf).unwrap(), Frame::Data(len));
+        }
+    }
+}
+
 #[test]
 fn failures_close_every_descriptor() {
     let _s = serial();

@@ -16,6 +16,7 @@
 //! descriptors, which the real receive installs again, so peeks get the data
 //! only (the kernel reports `MSG_CTRUNC` when ancillary data is waiting).
 
+use std::io::IoSliceMut;
 use std::marker::PhantomData;
 use std::mem::{self, size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
@@ -362,7 +363,15 @@ pub fn recv(
     flags: i32,
 ) -> SysResult<Got> {
     let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
-    recv_room(fd, data, slots, from, flags, room, false)
+    recv_room(fd, &mut [IoSliceMut::new(data)], slots, from, flags, room, false)
+}
+
+/// [`recv`] into several buffers filled in turn (a scatter read), from the
+/// connected peer.
+#[inline]
+pub fn recvv(fd: BorrowedFd<'_>, parts: &mut [IoSliceMut<'_>], slots: &mut [RawFd], flags: i32) -> SysResult<Got> {
+    let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
+    recv_room(fd, parts, slots, None, flags, room, false)
 }
 
 /// [`recv`] that offers the kernel room for [`MAX_FDS`] descriptors
@@ -372,13 +381,13 @@ pub fn recv(
 #[inline]
 pub fn recv_pidfd(fd: BorrowedFd<'_>, data: &mut [u8], slots: &mut [RawFd], from: Option<&mut RawAddr>, flags: i32) -> SysResult<Got> {
     let room = if peeks(flags) { 0 } else { CONTROL_LEN };
-    recv_room(fd, data, slots, from, flags, room, true)
+    recv_room(fd, &mut [IoSliceMut::new(data)], slots, from, flags, room, true)
 }
 
 #[inline(always)]
 fn recv_room(
     fd: BorrowedFd<'_>,
-    data: &mut [u8],
+    parts: &mut [IoSliceMut<'_>],
     slots: &mut [RawFd],
     from: Option<&mut RawAddr>,
     flags: i32,
@@ -388,11 +397,11 @@ fn recv_room(
     let mut control = Aligned::<CONTROL_LEN>::new();
     // Only the bytes offered to the kernel are initialised (and read).
     let control = control.zeroed(0, room);
-    let mut iov = iovec(data);
     // SAFETY: an all-zero msghdr is valid.
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    // IoSliceMut is guaranteed ABI-compatible with struct iovec on Unix.
+    msg.msg_iov = parts.as_mut_ptr().cast();
+    msg.msg_iovlen = parts.len() as _;
     if room > 0 {
         msg.msg_control = control.as_mut_ptr().cast();
         msg.msg_controllen = room as _;
@@ -404,7 +413,7 @@ fn recv_room(
         msg.msg_name = (&mut n.sun as *mut libc::sockaddr_un).cast();
         msg.msg_namelen = mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
     }
-    // SAFETY: iov points to `data` (exclusively borrowed), the control
+    // SAFETY: the iovecs point into the exclusively borrowed `parts`, the control
     // buffer has `room` <= CONTROL_LEN bytes and the name a whole
     // sockaddr_un; the kernel writes at most those lengths.
     let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;

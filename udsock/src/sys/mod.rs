@@ -815,3 +815,16 @@ pub fn sendv(fd: BorrowedFd<'_>, parts: &[std::io::IoSlice<'_>], flags: i32) -> 
     // SAFETY: the iovecs point into live slices for their stated lengths.
     unsafe { sendmsg(fd, &msg, flags) }
 }
+
+/// `recvmsg(2)` into several buffers filled in turn, no address, no control
+/// data (descriptors that come with the bytes are closed by the kernel).
+pub fn recvv(fd: BorrowedFd<'_>, parts: &mut [std::io::IoSliceMut<'_>], flags: i32) -> SysResult<usize> {
+    // SAFETY: an all-zero msghdr is valid (no name, no control).
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    // IoSliceMut is guaranteed ABI-compatible with struct iovec on Unix.
+    msg.msg_iov = parts.as_mut_ptr().cast();
+    msg.msg_iovlen = parts.len() as _;
+    // SAFETY: the iovecs point into exclusively borrowed slices for their
+    // stated lengths; the kernel writes at most those.
+    unsafe { recvmsg(fd, &mut msg, flags) }
+}
