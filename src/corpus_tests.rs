@@ -4,7 +4,7 @@
 //! fuzzer or a nightly compiler. Here, in the C library's unit tests,
 //! because `addr_format` calls the C ABI (`uds_addr_format`).
 
-#[path = "../../fuzz/checks.rs"]
+#[path = "../fuzz/checks.rs"]
 mod checks;
 
 fn replay(target: &str, check: fn(&[u8])) {
