@@ -250,9 +250,14 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     bufsize = size_of(bufsize, "bufsize")
     maxfds = min(size_of(maxfds, "maxfds"), MAX_FDS)
     if _state.held[0]:
-        first = _delivered(sock, fd)
-        if first is not None:
-            return [first]
+        kept = _state.take(sock, fd)
+        if kept is not None:
+            try:
+                if kept.msgs:
+                    out, kept.msgs = kept.msgs[:n], kept.msgs[n:]
+                    return out
+            finally:
+                _state.keep(sock, fd, kept)
     s = scratch()
     _, msgs, creds, addrs = _batch_slots(s, n)
     total = n * bufsize
