@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import ctypes as ct
 import errno
-from typing import Any, Iterable, List, Optional, Tuple, Union
+from typing import Any, Iterable, List, Optional, Tuple, Union, cast
 
-from ._lib import (MAX_FDS, AddrLike, BytesLike, Cred, FdLike, HasFileno,
-                   SocketLike, c_size_t, error, fd_of, fds_array, fill_cred,
-                   get_errno, lib, scratch, send_buf, size_of)
-from ._msg import recv_one, sendmsg
+from array import array as _array
+
+from ._lib import (EAGAIN, EINTR, FLAGS_UNFILLED, MAX_FDS, MSG_DONTWAIT,
+                   SCRATCH_BYTES, AddrLike, BytesLike, Cred, FdLike,
+                   HasFileno, Message, Socket, SocketLike, addr_str,
+                   c_size_t, close_fds, error, fd_of, fds_array, fill_cred,
+                   get_errno, lib, scratch, send_buf, size_of, tls)
+from ._msg import keep_message, recv_one, sendmsg
+from ._state import held
 from ._wait import again
 
 __all__ = [
@@ -22,6 +27,7 @@ __all__ = [
     "send_creds", "recv_creds",
 ]
 
+_c_void_p = ct.c_void_p
 _SYS_MSG_TRUNC = 0x20   # socket.MSG_TRUNC
 _SYS_MSG_CTRUNC = 0x08  # socket.MSG_CTRUNC
 # The library's message flags as recvmsg(2)'s: index = UDS_MSG_* bits.
@@ -43,16 +49,23 @@ def send_fds(sock: SocketLike, buffers: Union[BytesLike, Iterable[BytesLike]],
     socket sends one zero byte to carry the fds (uds_send_fds). Waits as
     the socket's timeout says (TimeoutError, BlockingIOError).
     """
-    if isinstance(buffers, (bytes, bytearray, memoryview)):
-        data: Any = buffers
+    c = buffers.__class__
+    if c is list and len(buffers) == 1:  # type: ignore[arg-type]
+        data: Any = buffers[0]  # type: ignore[index]
+    elif c is bytes or c is bytearray or c is memoryview:
+        data = buffers
     else:
-        parts = list(buffers)
+        parts: List[Any] = list(cast(Any, buffers))
         data = parts[0] if len(parts) == 1 else b"".join(parts)
     if flags or address is not None:
         return sendmsg(sock, data, fds_array(fds) or (), None, address,
                        flags)
-    fd = fd_of(sock)
-    a = fds_array(fds)
+    fd = sock.fileno() if sock.__class__ is Socket else fd_of(sock)
+    try:
+        # array("i") raises OverflowError for values beyond a C int.
+        a = _array("i", cast(Any, fds))
+    except TypeError:
+        a = fds_array(fds)
     s = scratch()
     try:
         z = s.z1
@@ -62,7 +75,7 @@ def send_fds(sock: SocketLike, buffers: Union[BytesLike, Iterable[BytesLike]],
             data, z.value = send_buf(data)
         nf = s.z2
         nf.value = len(a)
-        p = ct.c_void_p(a.buffer_info()[0])
+        p = _c_void_p(a.buffer_info()[0])
         f = lib.uds_send_fds
         dl = None
         while True:
@@ -82,17 +95,58 @@ def recv_fds(sock: SocketLike, bufsize: int, maxfds: int,
     msg_flags, address). The fds are close-on-exec ints the caller owns.
     msg_flags has socket.MSG_TRUNC if a datagram was cut and
     socket.MSG_CTRUNC if more fds came than maxfds (those that fit are
-    delivered, the rest closed by the kernel). address is the sender's
-    ("/path", "@name"), None when unnamed. (b"", [], 0, None) is the end of
-    a stream. Waits as the socket's timeout says; fds that arrived are
-    never lost to an exception (see recvmsg()).
+    delivered, the others closed). address is the sender's ("/path",
+    "@name"), None when unnamed. (b"", [], 0, None) is the end of a
+    stream. Waits as the socket's timeout says; fds that arrived are never
+    lost to an exception (see recvmsg()).
     """
-    fd = fd_of(sock)
+    fd = sock.fileno() if sock.__class__ is Socket else fd_of(sock)
+    s = tls.s
+    if (bufsize.__class__ is not int or maxfds.__class__ is not int
+            or not 0 <= bufsize <= SCRATCH_BYTES or held[0] or s.busy
+            or not 0 <= maxfds <= MAX_FDS):
+        return _recv_fds(sock, fd, bufsize, maxfds, flags)
+    # The common case in one uds_recvmsg through this thread's own uds_msg,
+    # whose pointers are already set; anything else (waiting included)
+    # goes the general way.
+    s.busy = True
+    m = s.rmsg
+    try:
+        m.len = bufsize
+        m.nfds = MAX_FDS
+        m.flags = FLAGS_UNFILLED
+        r: int = lib.uds_recvmsg(fd, s.rmsgp, flags)
+        if r < 0:
+            if get_errno() in (EAGAIN, EINTR) and not flags & MSG_DONTWAIT:
+                s.busy = False
+                return _recv_fds(sock, fd, bufsize, maxfds, flags)
+            raise error()
+        k = m.nfds
+        out = (s.view[:m.len].tobytes(), s.fds[:k] if k else [],
+               _SYS_FLAGS[m.flags & 3],
+               addr_str(s.raddr, s.raddraddr) if s.raddr.kind else None)
+        m.flags = FLAGS_UNFILLED
+        if k > maxfds:
+            close_fds(out[1][maxfds:])
+            return (out[0], out[1][:maxfds], out[2] | _SYS_MSG_CTRUNC, out[3])
+        return out
+    except BaseException:
+        if m.flags != FLAGS_UNFILLED:  # arrived; an exception came after
+            late = Message(s.view[:m.len].tobytes(), s.fds[:m.nfds], None,
+                           m.flags & 3, addr_str(s.raddr, s.raddraddr))
+            m.flags = FLAGS_UNFILLED
+            keep_message(sock, fd, late)
+        raise
+    finally:
+        s.busy = False
+
+
+def _recv_fds(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
+              flags: int) -> Tuple[bytes, List[int], int, Optional[str]]:
     bufsize = size_of(bufsize, "bufsize")
     maxfds = size_of(maxfds, "maxfds")
     m = recv_one(sock, fd, bufsize, maxfds, flags, False)
-    return (m.data, m.fds, _SYS_FLAGS[m.flags & 3],  # type: ignore[return-value]
-            m.addr or None)
+    return (m.data, list(m.fds), _SYS_FLAGS[m.flags & 3], m.addr or None)
 
 
 def send_fd(sock: SocketLike, fd: FdLike) -> None:

@@ -302,11 +302,13 @@ ct_pointer = _ct.pointer
 EINTR = _errno.EINTR
 EINVAL = _errno.EINVAL
 EAGAIN = _errno.EAGAIN
-AF_UNIX = _socket.AF_UNIX
-SOCK_STREAM = _socket.SOCK_STREAM
-SOCK_NONBLOCK: int = getattr(_socket, "SOCK_NONBLOCK", 0)
-MSG_NOSIGNAL: int = getattr(_socket, "MSG_NOSIGNAL", 0)
-MSG_DONTWAIT: int = getattr(_socket, "MSG_DONTWAIT", 0)
+# Plain ints, not the socket module's enums: `flags | MSG_NOSIGNAL` with
+# an IntFlag goes through enum's __or__, a microsecond per call.
+AF_UNIX = int(_socket.AF_UNIX)
+SOCK_STREAM = int(_socket.SOCK_STREAM)
+SOCK_NONBLOCK = int(getattr(_socket, "SOCK_NONBLOCK", 0))
+MSG_NOSIGNAL = int(getattr(_socket, "MSG_NOSIGNAL", 0))
+MSG_DONTWAIT = int(getattr(_socket, "MSG_DONTWAIT", 0))
 fsencode = _os.fsencode
 fsdecode = _os.fsdecode
 Socket = _socket.socket
@@ -334,7 +336,8 @@ class Scratch:
 
     __slots__ = ("busy", "buf", "bufaddr", "view", "fds", "fdsaddr", "sfds",
                  "n", "nptr", "z1", "z2", "cred", "credp", "credaddr",
-                 "addr", "addrp", "addraddr", "msg", "msgp", "batch")
+                 "addr", "addrp", "addraddr", "msg", "msgp", "batch",
+                 "rmsg", "rmsgp", "raddr", "raddraddr")
 
     def __init__(self) -> None:
         self.busy = False
@@ -356,6 +359,15 @@ class Scratch:
         self.addraddr = addressof(self.addr)
         self.msg = Msg()
         self.msgp = _ct.pointer(self.msg)
+        # recv_fds's own uds_msg: its pointers are set once, here.
+        self.raddr = Addr()
+        self.raddraddr = addressof(self.raddr)
+        self.rmsg = Msg()
+        self.rmsg.data = self.bufaddr
+        self.rmsg.fds = self.fdsaddr
+        self.rmsg.cred = None
+        self.rmsg.addr = self.raddraddr
+        self.rmsgp = _ct.pointer(self.rmsg)
         # (capacity, msgs, creds, addrs) for batches, made on first use
         self.batch: Optional[Tuple[int, Any, Any, Any]] = None
 

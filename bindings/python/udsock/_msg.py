@@ -109,6 +109,13 @@ def _filled(m: Msg, view: Any, off: int, fds: Any, foff: int, c: CCred,
                    mf, addr_str(a, aaddr))
 
 
+def keep_message(sock: Any, fd: int, m: Message) -> None:
+    """Leave m, received but not delivered, for sock's next receive."""
+    r = _state.take(sock, fd) or _state.Reader()
+    r.msgs.append(m)
+    _state.keep(sock, fd, r)
+
+
 def _trim(m: Message, maxfds: int) -> Message:
     """m with at most maxfds fds: the rest closed, MSG_CTRUNC reported."""
     close_fds(m.fds[maxfds:])
@@ -163,9 +170,7 @@ def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
         if m.flags != FLAGS_UNFILLED and view is not None:
             late = _filled(m, view, 0, s.fds, 0, s.cred, s.addr, s.addraddr)
             m.flags = FLAGS_UNFILLED
-            r_ = _state.take(sock, fd) or _state.Reader()
-            r_.msgs.append(late)
-            _state.keep(sock, fd, r_)
+            keep_message(sock, fd, late)
         raise
     finally:
         m.data = None
