@@ -13,7 +13,7 @@ from typing import Any, Iterable, List, Optional, Tuple, Union, cast
 from array import array as _array
 
 from ._lib import (EAGAIN, EINTR, FLAGS_UNFILLED, MAX_FDS, MSG_DONTWAIT,
-                   SCRATCH_BYTES, AddrLike, BytesLike, Cred, FdLike,
+                   INT_MAX, SCRATCH_BYTES, AddrLike, BytesLike, Cred, FdLike,
                    HasFileno, Message, Socket, SocketLike, addr_str,
                    c_size_t, close_fds, error, fd_of, fds_array, fill_cred,
                    get_errno, lib, scratch, send_buf, size_of, tls)
@@ -61,11 +61,17 @@ def send_fds(sock: SocketLike, buffers: Union[BytesLike, Iterable[BytesLike]],
         return sendmsg(sock, data, fds_array(fds) or (), None, address,
                        flags)
     fd = sock.fileno() if sock.__class__ is Socket else fd_of(sock)
-    try:
-        # array("i") raises OverflowError for values beyond a C int.
-        a = _array("i", cast(Any, fds))
-    except TypeError:
-        a = fds_array(fds)
+    one = -1
+    if fds.__class__ is list and len(fds) == 1:
+        one = fds[0]
+        if one.__class__ is not int or not 0 <= one <= INT_MAX:
+            one = -1
+    if one < 0:
+        try:
+            # array("i") raises OverflowError for values beyond a C int.
+            a = _array("i", cast(Any, fds))
+        except TypeError:
+            a = fds_array(fds)
     s = scratch()
     try:
         z = s.z1
@@ -74,8 +80,14 @@ def send_fds(sock: SocketLike, buffers: Union[BytesLike, Iterable[BytesLike]],
         else:
             data, z.value = send_buf(data)
         nf = s.z2
-        nf.value = len(a)
-        p = _c_void_p(a.buffer_info()[0])
+        p: Any
+        if one >= 0:  # the usual case: one int, checked above
+            p = s.cfds
+            p[0] = one
+            nf.value = 1
+        else:
+            nf.value = len(a)
+            p = _c_void_p(a.buffer_info()[0])
         f = lib.uds_send_fds
         dl = None
         while True:

@@ -337,7 +337,7 @@ class Scratch:
     __slots__ = ("busy", "buf", "bufaddr", "view", "fds", "fdsaddr", "sfds",
                  "n", "nptr", "z1", "z2", "cred", "credp", "credaddr",
                  "addr", "addrp", "addraddr", "msg", "msgp", "batch",
-                 "rmsg", "rmsgp", "raddr", "raddraddr")
+                 "rmsg", "rmsgp", "raddr", "raddraddr", "cfds")
 
     def __init__(self) -> None:
         self.busy = False
@@ -347,6 +347,7 @@ class Scratch:
         self.fds = (c_int * MAX_FDS)()       # fds received
         self.fdsaddr = addressof(self.fds)
         self.sfds = _array("i", bytes(4 * MAX_FDS))  # fds to send
+        self.cfds = (c_int * MAX_FDS)()      # fds to send, checked first
         self.n = c_size_t()                  # an in/out size_t
         self.nptr = _ct.pointer(self.n)
         self.z1 = c_size_t()                 # size_t arguments
