@@ -29,7 +29,7 @@ MAJOR   := $(firstword $(subst ., ,$(VERSION)))
 REL     := $(or $(CARGO_TARGET_DIR),target)/release
 # What the library is built from: `make install` rebuilds only when one of
 # these is newer, so `make && sudo make install` does not need cargo as root.
-LIB_SOURCES := $(shell find src -name '*.rs') build.rs Cargo.toml Cargo.lock cbindgen.toml
+LIB_SOURCES := $(shell find src udsock/src -name '*.rs') build.rs Cargo.toml udsock/Cargo.toml Cargo.lock cbindgen.toml
 TOOL_SOURCES := $(shell find tool/src -name '*.rs') tool/Cargo.toml
 # The shared library as installed: linked again from the archive with
 # udsock.map, which gives every export the version UDSOCK_0. The cdylib
@@ -58,7 +58,7 @@ build:
 	$(MAKE) --no-print-directory man
 
 $(REL)/libudsock.so $(REL)/libudsock.a &: $(LIB_SOURCES)
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked -p udsock-c
 	touch $(REL)/libudsock.so $(REL)/libudsock.a
 
 $(REL)/udsock $(REL)/udsock-mangen &: $(LIB_SOURCES) $(TOOL_SOURCES)
@@ -81,7 +81,7 @@ $(SHLIB): $(REL)/libudsock.a udsock.map
 	    -Wl,--gc-sections -Wl,--strip-debug -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
 header:
-	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked
+	UDSOCK_WRITE_HEADER=1 $(CARGO) build --locked -p udsock-c
 
 # The .pc file names its directories relative to ${prefix} and
 # ${exec_prefix} where they lie below them, as distributions write it, so
@@ -158,6 +158,11 @@ CHECK_PARTS := check-rust check-clippy check-abi check-c check-reliability-quick
                check-cxx check-docs check-python check-tool check-bench
 TALLY       := bash tools/tally.sh
 STAGE_DEP   ?= stage
+# The C tests and the documents' tests run under pytest (c-tests/conftest.py:
+# each C program a test, built against the stage, which it finds itself).
+PYTHON      ?= python3
+PYTEST      := env PYTHONDONTWRITEBYTECODE=1 $(PYTHON) -m pytest
+DOC_TESTS   := $(sort $(dir $(wildcard c-tests/*/test_*.py)))
 
 check: stage
 	@$(TALLY) reset
@@ -166,55 +171,58 @@ check: stage
 
 check-rust:
 	$(CARGO) test --locked --workspace
-	$(CARGO) run --locked --quiet --example echo
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet
+	$(CARGO) run --locked --quiet -p udsock --example echo
+	$(CARGO) run --locked --quiet -p udsock --example fdserver
+	sh udsock/tools/dependent-check.sh
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet -p udsock
 
 # Lints: Cargo.toml's [lints] table (every unsafe block documented).
 check-clippy:
-	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p udsock-c -p udsock --all-targets --locked -- -D warnings
 
 check-abi: $(STAGE_DEP)
 	bash c-tests/abi-check.sh
 	bash c-tests/install-check.sh
 
+# Every c-tests/unit/test_*.c, linked dynamically and statically.
 check-c: $(STAGE_DEP)
-	bash c-tests/run-unit.sh
+	$(PYTEST) c-tests/unit
 	bash c-tests/readme-check.sh
+	bash c-tests/examples-check.sh
 
 # Load, faults and hostile input (SECURITY.md): quick sizes in make check.
 check-reliability-quick: $(STAGE_DEP)
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh
+	$(PYTEST) c-tests/reliability
 
 # The full sizes: 1,000 clients x 100 frames, 100,000 fds, 256 MiB under signals.
+# -rP: each test's output, with the figures it measured.
 check-reliability: $(STAGE_DEP)
-	. $(STAGE_ENV) && bash c-tests/reliability/run.sh --full
+	$(PYTEST) c-tests/reliability --full -rP
 
 check-cxx: $(STAGE_DEP)
 	. $(STAGE_ENV) && echo '#include <udsock.h>' | \
 	  $(CXX) -x c++ -Wall -Wextra -Werror -pedantic $$(pkg-config --cflags udsock) -fsyntax-only -
 	@echo "ok - udsock.h compiles as C++"
 
+# The documents' programs, printed and ported: c-tests/<document>/test_*.py.
 check-docs: $(STAGE_DEP)
-	@if [ -f c-tests/docs-check.sh ]; then . $(STAGE_ENV) && bash c-tests/docs-check.sh; \
-	 else echo "check-docs: no document tests yet"; fi
+	$(PYTEST) $(DOC_TESTS)
 
 check-python: $(STAGE_DEP)
-	@if [ -f bindings/python/run-tests.sh ]; then . $(STAGE_ENV) && bash bindings/python/run-tests.sh; \
-	 else echo "check-python: no Python binding yet"; fi
+	. $(STAGE_ENV) && bash bindings/python/run-tests.sh
 
 # The udsock tool against real peers, and the manual pages.
 check-tool: $(STAGE_DEP)
 	. $(STAGE_ENV) && bash tool/run-tests.sh
 
 check-bench: $(STAGE_DEP)
-	@if [ -f bench/run.sh ]; then . $(STAGE_ENV) && bash bench/run.sh --smoke; \
-	 else echo "check-bench: no benchmarks yet"; fi
+	. $(STAGE_ENV) && bash bench/run.sh --smoke
 
 # The build's output goes to build/demo-build.log (shown only if it fails).
 demo:
 	@mkdir -p build && $(MAKE) --no-print-directory -s stage >build/demo-build.log 2>&1 || \
 	  { cat build/demo-build.log; exit 1; }
-	@. $(STAGE_ENV) && bash c-tests/docs-demo.sh
+	@. $(STAGE_ENV) && PYTHONDONTWRITEBYTECODE=1 $(PYTHON) c-tests/docs_demo.py
 	@. $(STAGE_ENV) && bash tool/demo.sh
 
 # The C tests under AddressSanitizer/UBSan and under Valgrind memcheck,
@@ -222,10 +230,10 @@ demo:
 # instead: .ci/run's last line is the total of make check and this.
 check-sanitize: stage
 	@[ -n "$(TALLY_KEEP)" ] || $(TALLY) reset
-	@$(TALLY) run unit-asan bash c-tests/run-unit.sh --sanitize; \
-	 $(TALLY) run unit-valgrind bash c-tests/run-unit.sh --valgrind; \
-	 $(TALLY) run reliability-asan sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --sanitize'; \
-	 $(TALLY) run reliability-valgrind sh -c '. $(STAGE_ENV) && bash c-tests/reliability/run.sh --valgrind'; \
+	@$(TALLY) run unit-asan $(PYTEST) c-tests/unit --sanitize; \
+	 $(TALLY) run unit-valgrind $(PYTEST) c-tests/unit --valgrind; \
+	 $(TALLY) run reliability-asan $(PYTEST) c-tests/reliability --sanitize; \
+	 $(TALLY) run reliability-valgrind $(PYTEST) c-tests/reliability --valgrind; \
 	 $(TALLY) total
 
 # Coverage-guided fuzzing (cargo-fuzz, nightly toolchain): FUZZ_SECONDS per target.

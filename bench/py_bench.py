@@ -5,8 +5,9 @@ programs compare libudsock with raw system calls (bench/README.md).
     py_bench.py [--reps N] [--ms MS] [--xreps N] [--xms MS]   CSV rows on stdout
     py_bench.py --smoke                                       ok / not ok lines
 
-raw = the standard library (socket.send_fds/recv_fds, sock.send/recv),
-lib = the udsock package (udsock.send_fds/recv_fds, udsock.send/recv).
+raw = the standard library (socket.send_fds/recv_fds, sock.send/recv, a
+length-prefixed frame by hand), lib = the udsock package (udsock.send_fds/
+recv_fds, udsock.send/recv, udsock.send_frame/recv_frame).
 Run by bench/run.sh with UDSOCK_LIBRARY and PYTHONPATH set.
 """
 
@@ -102,6 +103,32 @@ def lib_recv1(s, p):
         raise RuntimeError("udsock.recv")
 
 
+# Frames: 64 bytes behind a 4-byte native-endian length, the wire format of
+# uds_send_frame; the standard library's side builds and parses it by hand.
+FRAME = b"f" * 64
+FRAME_HDR = len(FRAME).to_bytes(4, sys.byteorder)
+
+
+def raw_send_frame(s, p):
+    s.sendall(FRAME_HDR + FRAME)
+
+
+def raw_recv_frame(s, p):
+    hdr = s.recv(4, socket.MSG_WAITALL)
+    n = int.from_bytes(hdr, sys.byteorder) if len(hdr) == 4 else -1
+    if n != len(FRAME) or s.recv(n, socket.MSG_WAITALL) != FRAME:
+        raise RuntimeError("frame")
+
+
+def lib_send_frame(s, p):
+    udsock.send_frame(s, FRAME)
+
+
+def lib_recv_frame(s, p):
+    if udsock.recv_frame(s, 64) != FRAME:
+        raise RuntimeError("udsock.recv_frame")
+
+
 ROWS = [
     ("py-fds-1", "1 fd + 1 B SOCK_STREAM (Python)", "socket.send_fds", "udsock.send_fds",
      # The one-byte reply is the standard library's in both, so that only
@@ -111,6 +138,10 @@ ROWS = [
     ("py-stream-1", "send+recv 1 B SOCK_STREAM (Python)", "sock.send", "udsock.send",
      ((raw_send1, raw_recv1, raw_send1, raw_recv1),
       (lib_send1, lib_recv1, lib_send1, lib_recv1))),
+    ("py-frame-64", "frame of 64 B SOCK_STREAM (Python)", "sock.sendall+recv", "udsock.send_frame",
+     # The one-byte reply is the standard library's in both.
+     ((raw_send_frame, raw_recv_frame, raw_send1, raw_recv1),
+      (lib_send_frame, lib_recv_frame, raw_send1, raw_recv1))),
 ]
 
 

@@ -252,22 +252,25 @@ def readme(path, tag, lines):
 
 def draw(rows, png):
     """A bar per row: the ratio libudsock/raw (wall for single-process
-    loops, CPU time for two processes)."""
+    loops, CPU time for two processes), drawn by gnuplot: bench/run.sh
+    installs it (gnuplot-nox) where it is missing."""
     labels, vals, colors = [], [], []
     for r in rows:
         single = r["kind"] == "single"
         labels.append(f"{r['id']} {r['kind']}")
         vals.append(float(r["ratio"] if single else r["cpu_ratio"]))
         colors.append(single)
-    if shutil.which("gnuplot"):
-        with tempfile.TemporaryDirectory() as d:
-            data = os.path.join(d, "data")
-            with open(data, "w") as fh:
-                for i, (l, v, s) in enumerate(zip(labels, vals, colors)):
-                    fh.write(f'{i} "{l}" {v:.4f} {1 if s else 2}\n')
-            lo = min(vals + [0.9]) - 0.02
-            hi = max(vals + [1.1]) + 0.02
-            script = f"""
+    if not shutil.which("gnuplot"):
+        print("report.py: no gnuplot: no chart", file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "data")
+        with open(data, "w") as fh:
+            for i, (l, v, s) in enumerate(zip(labels, vals, colors)):
+                fh.write(f'{i} "{l}" {v:.4f} {1 if s else 2}\n')
+        lo = min(vals + [0.9]) - 0.02
+        hi = max(vals + [1.1]) + 0.02
+        script = f"""
 set terminal pngcairo size 1100,{160 + 24 * len(vals)} font "sans,10"
 set output "{png}"
 set title "libudsock / raw: wall-time ratio (single process, blue), CPU-time ratio (two processes, orange)"
@@ -281,36 +284,15 @@ set arrow from 1.02, graph 0 to 1.02, graph 1 nohead dt 2 lc rgb "#1f77b4"
 set arrow from 1.03, graph 0 to 1.03, graph 1 nohead dt 2 lc rgb "#ff7f0e"
 set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb "black"
 plot "{data}" using (($3+1)/2):1:(1):($3):($1-0.35):($1+0.35):($4 == 1 ? 0x1f77b4 : 0xff7f0e):ytic(2) with boxxyerror lc rgb variable, \\
-     "{data}" using ($3):1:(sprintf("%.3f", $3)) with labels left offset 0.5,0
+ "{data}" using ($3):1:(sprintf("%.3f", $3)) with labels left offset 0.5,0
 """
-            try:
-                subprocess.run(["gnuplot"], input=script, text=True, check=True,
-                               capture_output=True)
-                return True
-            except subprocess.CalledProcessError as e:
-                print(f"report.py: gnuplot failed: {e.stderr}", file=sys.stderr)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("report.py: no gnuplot, no matplotlib: no chart", file=sys.stderr)
-        return False
-    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.3 * len(vals)))
-    y = list(range(len(vals)))
-    ax.barh(y, [v - 1 for v in vals], left=1,
-            color=["#1f77b4" if s else "#ff7f0e" for s in colors])
-    ax.set_yticks(y, labels)
-    ax.invert_yaxis()
-    ax.axvline(1, color="black")
-    ax.axvline(SINGLE_TARGET, color="#1f77b4", ls="--")
-    ax.axvline(CROSS_CPU_TARGET, color="#ff7f0e", ls="--")
-    for i, v in enumerate(vals):
-        ax.text(v, i, f" {v:.3f}", va="center")
-    ax.set_title("libudsock / raw: wall-time ratio (single process, blue), CPU-time ratio (two processes, orange)")
-    fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    return True
+        try:
+            subprocess.run(["gnuplot"], input=script, text=True, check=True,
+                           capture_output=True)
+            return True
+        except subprocess.CalledProcessError as e:
+            print(f"report.py: gnuplot failed: {e.stderr}", file=sys.stderr)
+    return False
 
 
 def instr(args):

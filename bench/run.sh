@@ -38,16 +38,13 @@ libs=$(pkg-config --libs udsock)
 # Static: libudsock.a into the otherwise dynamic program (build/stage/env.sh).
 static_libs=$UDS_STATIC_LIBS
 
-# Workloads 5-7 need the second half of the API (fds, credentials, batches).
-progs=(core)
+# Workloads 1-4 and 8 (data), 5-7 (fds, credentials, batches).
+progs=(core anc)
 srcs_core=bench/w_data.c
 srcs_anc=bench/w_anc.c
-if echo '#include <udsock.h>' | $CC -E $cflags - 2>/dev/null | grep -q 'uds_send_batch'; then
-    progs+=(anc)
-    have_anc=1
-else
-    have_anc=0
-fi
+# Workload 9: the resumable reader and writer.
+progs+=(stream)
+srcs_stream=bench/w_stream.c
 
 built=()
 for p in "${progs[@]}"; do
@@ -72,13 +69,8 @@ if ! $CC $FLAGS $cflags bench/scale.c -o "$out/scale" $libs; then
     echo "not ok - scale: does not compile"; exit 1
 fi
 
-# The Python workload: the binding, when the library has uds_send_fds.
+# The Python workload: the binding against the standard library.
 py_env=(env UDSOCK_LIBRARY="$UDS_LIBDIR/libudsock.so" PYTHONPATH=bindings/python PYTHONDONTWRITEBYTECODE=1)
-py_ok() {
-    [ -f bindings/python/udsock/__init__.py ] &&
-        "${py_env[@]}" "$python" -c 'import udsock, ctypes; ctypes.CDLL(udsock.library_path()).uds_send_fds' \
-            >/dev/null 2>&1
-}
 
 # What was measured: BENCH_LIBRARY names it (e.g. the commits it was built
 # from); by default the installed version and this checkout's commit.
@@ -95,13 +87,8 @@ if [ $mode = smoke ]; then
         [ $rc -eq 0 ] || grep -q '^not ok' "$log" || { echo "not ok - $(basename "$bin"): exit $rc" >>"$log"; }
     done
     timeout 60 "$out/scale" --smoke >>"$log" 2>&1 || echo "not ok - scale: it failed" >>"$log"
-    if py_ok; then
-        timeout 60 "${py_env[@]}" "$python" bench/py_bench.py --smoke >>"$log" 2>&1 ||
-            grep -q '^not ok - py' "$log" || echo "not ok - py_bench: it failed" >>"$log"
-    else
-        echo "skip - python: the binding or the library's uds_send_fds is not there yet" >>"$log"
-    fi
-    [ $have_anc = 1 ] || echo "skip - workloads 5-7: the library has no uds_send_fds/creds/batches yet" >>"$log"
+    timeout 60 "${py_env[@]}" "$python" bench/py_bench.py --smoke >>"$log" 2>&1 ||
+        grep -q '^not ok - py' "$log" || echo "not ok - py_bench: it failed" >>"$log"
     cat "$log"
     pass=$(grep -c '^ok - ' "$log")
     fail=$(grep -c '^not ok - ' "$log")
@@ -134,9 +121,7 @@ if [ $mode = instr ]; then
             echo "$prog,$link,$info,$counts" >>"$csv"
         done
     done
-    if py_ok; then
-        : # Python paths are not counted: the interpreter's own work dwarfs both.
-    fi
+    # Python paths are not counted: the interpreter's own work dwarfs both.
     "$python" bench/report.py instr "$csv" bench/instr.md --library "$library"
     exit
 fi
@@ -159,24 +144,19 @@ for p in "${progs[@]}"; do
     echo "bench: $bin (single-process only)" >&2
     "$bin" --link static --no-cross --reps 15 ${BENCH_ARGS:-} >>"$csv.new" || { echo "bench: $bin failed" >&2; exit 1; }
 done
-if py_ok; then
-    echo "bench: Python binding" >&2
-    "${py_env[@]}" "$python" bench/py_bench.py >>"$csv.new" || { echo "bench: py_bench failed" >&2; exit 1; }
-else
-    echo "bench: Python workload skipped (no binding, or no uds_send_fds in the library yet)" >&2
-fi
+echo "bench: Python binding" >&2
+"${py_env[@]}" "$python" bench/py_bench.py >>"$csv.new" || { echo "bench: py_bench failed" >&2; exit 1; }
 mv "$csv.new" "$csv"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: load average after: $load_after" >&2
 
-# The chart: gnuplot, installed here if missing (or matplotlib).
-if ! command -v gnuplot >/dev/null && ! "$python" -c 'import matplotlib' 2>/dev/null; then
+# The chart: gnuplot (Debian's gnuplot-nox), installed here if missing.
+if ! command -v gnuplot >/dev/null; then
     echo "bench: installing gnuplot-nox for the chart" >&2
     if [ "$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi
     { $sudo apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 ||
       { $sudo apt-get update -qq && $sudo apt-get install -y -qq gnuplot-nox >/dev/null 2>&1; }; } ||
-    "$python" -m pip install --quiet matplotlib >/dev/null 2>&1 ||
-    echo "bench: neither gnuplot nor matplotlib could be installed: no chart" >&2
+    echo "bench: gnuplot could not be installed: no chart" >&2
 fi
 "$python" bench/report.py full "$csv" bench/results.md bench/ratios.png \
     --load "$load_before" "$load_after" --command "make bench" --library "$library"

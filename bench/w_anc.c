@@ -438,9 +438,140 @@ static int lib_recv_batch(bstate *s, int fd)
 
 /* ---- the table ------------------------------------------------------ */
 
+
+/* ---- 5f: a 64 B frame carrying 1 fd (uds_send_frame_fds) ------------ */
+
+#define FRAME_FD_LEN 64
+
+static int setup_frame_fd(bstate *s)
+{
+    int r = setup_fds(s, 1);
+    free_bufs(s);
+    return r == 0 ? bufs(s, FRAME_FD_LEN) : r;
+}
+
+/* What a careful programmer writes: the length and the bytes in one
+   sendmsg with the fd attached, the rest (if the kernel takes part)
+   without it. */
+static int raw_send_frame_fd(bstate *s, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    uint32_t hdr = (uint32_t)s->len;
+    struct iovec iov[2] = {{&hdr, 4}, {s->sbuf, s->len}};
+    struct msghdr m;
+    struct cmsghdr *c;
+    size_t left = 4 + s->len;
+    ssize_t r;
+
+    stamp(s->sbuf, s->len, ++s->sseq);
+    memset(&m, 0, sizeof m);
+    memset(&u, 0, sizeof u);
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
+    m.msg_control = u.buf;
+    m.msg_controllen = sizeof u.buf;
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), s->fds, sizeof(int));
+    while (left > 0) {
+        r = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return bench_fail(s, "sendmsg frame with fd: %zd", r);
+        left -= (size_t)r;
+        m.msg_control = NULL;
+        m.msg_controllen = 0;
+        while (r > 0 && m.msg_iovlen > 0) {
+            size_t k = (size_t)r < m.msg_iov->iov_len ? (size_t)r : m.msg_iov->iov_len;
+            m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + k;
+            m.msg_iov->iov_len -= k;
+            r -= (ssize_t)k;
+            if (m.msg_iov->iov_len == 0) {
+                m.msg_iov++;
+                m.msg_iovlen--;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The careful reader: the prefix, then the body, each with recvmsg and
+   room for the fd (it arrives with whichever byte it was sent on), never
+   reading past the frame. */
+static int raw_read_fd_part(bstate *s, int fd, void *buf, size_t len)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m;
+    struct iovec iov;
+    struct cmsghdr *c;
+    size_t got = 0;
+    ssize_t r;
+    while (got < len) {
+        msg_init(&m, &iov, (char *)buf + got, len - got, u.buf, sizeof u.buf);
+        r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || (m.msg_flags & MSG_CTRUNC))
+            return bench_fail(s, "recvmsg frame part: %zd, flags %#x", r, m.msg_flags);
+        for (c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && s->ngot < BENCH_MAX_FDS)
+                s->got[s->ngot++] = *(int *)CMSG_DATA(c);
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int raw_recv_frame_fd(bstate *s, int fd)
+{
+    uint32_t hdr;
+    s->ngot = 0;
+    if (raw_read_fd_part(s, fd, &hdr, 4) != 0)
+        return -1;
+    if (hdr != s->len)
+        return bench_fail(s, "frame of %u bytes", (unsigned)hdr);
+    if (raw_read_fd_part(s, fd, s->rbuf, hdr) != 0)
+        return -1;
+    if (s->ngot != 1 || !stamp_ok(s->rbuf, s->len, ++s->rseq))
+        return bench_fail(s, "frame with %zu fds, or wrong bytes", s->ngot);
+    return 0;
+}
+
+static int lib_send_frame_fd(bstate *s, int fd)
+{
+    stamp(s->sbuf, s->len, ++s->sseq);
+    if (uds_send_frame_fds(fd, s->sbuf, s->len, s->fds, 1) != 0)
+        return bench_fail(s, "uds_send_frame_fds");
+    return 0;
+}
+
+static int lib_recv_frame_fd(bstate *s, int fd)
+{
+    size_t len = 0, n = 1;
+    int r = uds_recv_frame_fds(fd, s->rbuf, s->len, &len, s->got, &n);
+    s->ngot = r == 1 ? n : 0;
+    if (r != 1 || len != s->len || n != 1 || !stamp_ok(s->rbuf, s->len, ++s->rseq))
+        return bench_fail(s, "uds_recv_frame_fds: %d, %zu bytes, %zu fds", r, len, n);
+    return 0;
+}
+
 #define OPS(snd, rcv, aft, rs, rr, sname, rname) {snd, rcv, aft, rs, rr, sname, rname}
 
 const row bench_rows[] = {
+    {"frame-fd-1", "5", "frame 64 B + 1 fd SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
+     setup_frame_fd, teardown_fds,
+     {OPS(raw_send_frame_fd, raw_recv_frame_fd, close_got, raw_reply_send, raw_reply_recv,
+          "sendmsg 2 iovecs + SCM_RIGHTS", "recvmsg 4 + recvmsg n, CMSG"),
+      OPS(lib_send_frame_fd, lib_recv_frame_fd, close_got, lib_reply_send, lib_reply_recv,
+          "uds_send_frame_fds", "uds_recv_frame_fds")}},
     {"fds-1", "5", "1 fd + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
      setup_fds1, teardown_fds,
      {OPS(raw_send_fds, raw_recv_fds, close_got, raw_reply_send, raw_reply_recv, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),

@@ -80,6 +80,13 @@
 #define UDS_LISTEN_FDS_START 3
 
 /**
+ * `uds_msg.flags` (receive, out), set only by `uds_recvmsg_pidfd` and
+ * `uds_recv_batch_pidfd`: the message carried a pidfd of its sender,
+ * stored in the call's `pidfd` slot.
+ */
+#define UDS_MSG_PIDFD 8
+
+/**
  * Major version of the header (the shared library's SONAME is
  * `libudsock.so.<major>`; it changes only on an ABI break).
  */
@@ -94,6 +101,14 @@
  * Patch version of the header.
  */
 #define UDS_VERSION_PATCH 0
+
+/**
+ * A resumable frame reader (opaque): the partial frame of one stream
+ * socket and the descriptors that came with it, kept between calls.
+ * Made by `uds_reader_new`, used by `uds_reader_read`, freed by
+ * `uds_reader_free`.
+ */
+typedef struct uds_reader uds_reader;
 
 /**
  * A Unix-domain socket address, decoded: no `sockaddr_un` arithmetic.
@@ -176,7 +191,10 @@ typedef struct uds_msg {
      */
     struct uds_cred *cred;
     /**
-     * recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`.
+     * recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`, and
+     * `UDS_MSG_PIDFD` from `uds_recvmsg_pidfd`/`uds_recv_batch_pidfd` (the
+     * sender's pidfd goes to a slot of those calls: this struct's layout
+     * never changes).
      */
     uint32_t flags;
     /**
@@ -185,6 +203,24 @@ typedef struct uds_msg {
      */
     struct uds_addr *addr;
 } uds_msg;
+
+/**
+ * The state of a frame being sent by `uds_writer_send`, kept by the
+ * caller (e.g. in its per-connection struct); no allocation, nothing to
+ * free. Zero it (`uds_writer w = {0};`) before the first frame: a writer
+ * with `total` 0 has no frame in progress.
+ */
+typedef struct uds_writer {
+    /**
+     * Bytes of the frame in progress sent so far, its 4-byte prefix
+     * included.
+     */
+    size_t sent;
+    /**
+     * That frame's size with its prefix (`len + 4`); 0 when idle.
+     */
+    size_t total;
+} uds_writer;
 
 #ifdef __cplusplus
 extern "C" {
@@ -374,10 +410,10 @@ int uds_socketpair(int type, int *sv);
  * through the directory fd only if it is still the inode that was judged,
  * whose `O_PATH` handle is kept open until then. A live socket is never
  * removed (`EADDRINUSE`), nor a regular file or a symlink (`EEXIST`). Of
- * two servers started at once on one path, exactly one binds. A lock
- * still held by a listener of this process that was closed with a plain
- * close(2), or by a copy of it inherited across fork(2), does not stop
- * the path from being taken once its socket file is stale.
+ * two servers started at once on one path, exactly one binds. The lock
+ * of a listener of this process that was closed with a plain close(2),
+ * or of one inherited across fork(2) and closed here, is taken over by
+ * the next listener on the path.
  *
  * Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
  * (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,
@@ -471,9 +507,13 @@ ssize_t uds_recv(int fd, void *buf, size_t len, int flags);
  * Sends all `len` bytes, however many `send` calls it takes.
  *
  * A signal before the first byte gives -1/`EINTR`; after it, sending goes
- * on. On a non-blocking socket that fills up part-way, waits with `poll`
- * for room. Returns 0 when everything was sent, or -1 with errno (`EPIPE`
- * when the peer has gone, `EAGAIN` if nothing could be sent at all, …).
+ * on. A non-blocking stream socket never waits and never sends part of
+ * the buffer: it fails with `EAGAIN`, having sent nothing, until the send
+ * buffer has room for all of it, and with `EMSGSIZE` when it may need
+ * more than three quarters of `SO_SNDBUF` (see `uds_send_frame`, whose
+ * rules these are). Returns 0 when everything was sent, or -1 with errno:
+ * `EPIPE` (the peer has gone), `EAGAIN`, `EMSGSIZE`, `EINTR`, `ENOTCONN`,
+ * `EBADF`, `EINVAL` (`buf` NULL with `len > 0`).
  */
 int uds_send_all(int fd, const void *buf, size_t len);
 
@@ -491,6 +531,15 @@ int uds_send_all(int fd, const void *buf, size_t len);
  * part-way (the bytes that arrived are in `buf`), `EMSGSIZE` (above),
  * `EINTR` (a signal before the first byte; after it, receiving goes on),
  * `EAGAIN`, `EBADF`, `EINVAL`.
+ *
+ * A non-blocking stream socket never waits: unless all `len` bytes are
+ * queued (`SIOCINQ`), or the peer has hung up, the call fails with
+ * `EAGAIN` having consumed nothing. The kernel queues no more than the
+ * sender's `SO_SNDBUF` allows, each write costing its bytes and up to a
+ * few KiB of overhead (about 1 KiB for a write of a few bytes), so a
+ * length larger than that, or one the sender writes in many small
+ * pieces, never becomes available to a non-blocking call: read such
+ * lengths blocking. See `uds_recv_frame` for level-triggered poll loops.
  */
 ssize_t uds_recv_exact(int fd, void *buf, size_t len);
 
@@ -532,7 +581,23 @@ ssize_t uds_recvfrom(int fd, void *buf, size_t len, struct uds_addr *from);
  * then the bytes, in one `sendmsg` with two iovecs. This is exactly what
  * the Advanced Linux Programming socket-client writes.
  *
- * Returns 0, or -1 with errno: `EMSGSIZE` (`len` > UINT32_MAX), `EPIPE`,
+ * On a non-blocking stream socket (`SOCK_NONBLOCK`, or `O_NONBLOCK` set
+ * with fcntl) the call never waits and never sends part of a frame: it
+ * checks the room left in the send buffer (`SIOCOUTQ` against
+ * `SO_SNDBUF`, counting the kernel's overhead of up to 8.5 KiB per 36 KiB
+ * piece) and fails with `EAGAIN`, having sent nothing, until all of the
+ * frame fits. A frame that may need more than three quarters of
+ * `SO_SNDBUF` (about 100 KiB of a default 212992) can never be promised
+ * whole and fails with `EMSGSIZE`, nothing sent: raise `SO_SNDBUF` or
+ * send it on a blocking socket. Whenever poll reports the socket
+ * writable (three quarters of its buffer free), a frame that is not
+ * refused with `EMSGSIZE` goes. Should the kernel still take only part
+ * (it does not under this accounting), the rest is sent waiting, as on a
+ * blocking socket, rather than leaving half a frame behind.
+ *
+ * Returns 0, or -1 with errno: `EMSGSIZE` (`len` > UINT32_MAX; or a
+ * non-blocking socket that cannot take the frame whole, above), `EAGAIN`
+ * (non-blocking, no room for all of it yet; nothing sent), `EPIPE`,
  * `EINTR` (before anything was sent; after, sending goes on), `EBADF`,
  * `EINVAL`.
  */
@@ -550,8 +615,32 @@ int uds_send_frame(int fd, const void *buf, size_t len);
  * `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`: frames
  * need a stream; reported wherever a message would cut or merge a frame,
  * and for an empty message or the end, which read alike there; the
- * message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`,
- * `EBADF`, `EINVAL` (`len_out` NULL).
+ * message is consumed), `EINTR` (before any byte of the frame), `EAGAIN`
+ * (non-blocking: no whole frame queued yet; nothing consumed), `EBADF`,
+ * `EINVAL` (`len_out` NULL).
+ *
+ * Descriptors sent with the frame's bytes are closed (the kernel drops
+ * them, since no control buffer is offered): `uds_recv_frame_fds` returns
+ * them instead.
+ *
+ * Non-blocking sockets (`SOCK_NONBLOCK`, or `O_NONBLOCK` set with fcntl)
+ * never wait inside the call. On a stream the call looks before it reads
+ * (the prefix by `MSG_PEEK`, the rest by the queued byte count,
+ * `SIOCINQ`) and takes the frame only once all of it is queued;
+ * otherwise it fails with `EAGAIN` having consumed nothing, and a later
+ * call gets the whole frame. Once the peer has hung up it reads what
+ * there is without waiting (`ECONNRESET` inside a frame). Two limits
+ * follow, since the kernel queues no more than the sender's send buffer
+ * allows (`SO_SNDBUF`, 212992 bytes by default, in which each write also
+ * costs up to a few KiB of bookkeeping, about 1 KiB for a write of a few
+ * bytes): a frame larger than that, or sent in so many small writes that
+ * their overhead fills it, never becomes available to a non-blocking
+ * call, which then fails with `EAGAIN` every time; and while part of a
+ * frame is queued the socket polls readable though the call fails, so a
+ * level-triggered poll loop spins until the rest arrives: wait with
+ * edge-triggered epoll (`EPOLLET`), or read such frames blocking. On a
+ * `SOCK_SEQPACKET` socket a prefix sent as a message of its own is
+ * followed by a wait for the body's message.
  */
 int uds_recv_frame(int fd, void *buf, size_t cap, size_t *len_out);
 
@@ -726,8 +815,14 @@ int uds_peer_security(int sock, char *buf, size_t cap);
 /**
  * Sends `len` bytes from `buf` with credentials (`SCM_CREDENTIALS`):
  * `*cred`, or with `cred` NULL the caller's own pid, real uid and real
- * gid. They are attached explicitly, so they arrive even if the receiver
- * turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
+ * gid. They arrive even if the receiver turns `SO_PASSCRED` on only when
+ * it reads (as `uds_recv_creds` does). With `cred` NULL on a stream
+ * socket, `SO_PASSCRED` is turned on at `sock` (if it was off) and the
+ * kernel stamps the message with the sender's ids as they are when it is
+ * sent (a forked child's own pid, the new uid after a setuid), with no
+ * look-up; later messages sent on `sock` carry them too. Other socket
+ * types get the caller's ids attached explicitly unless `SO_PASSCRED` is
+ * already on at `sock`.
  * With `len == 0` on a stream socket one zero byte is sent as the carrier
  * (the call returns 0). A stream that takes only part of `buf` gets the
  * rest as for `uds_send_fds` (a socket that would block returns the part
@@ -906,6 +1001,142 @@ int uds_listen_fds(int unset_environment);
 int uds_listen_fd_by_name(const char *name);
 
 /**
+ * `uds_send_frame` with the `nfds` descriptors of `fds[]` (0 to
+ * `UDS_MAX_FDS`; `fds` may be NULL when `nfds` is 0) attached to the
+ * frame's first byte, all in one `sendmsg`. The bytes on the wire are
+ * exactly `uds_send_frame`'s: a receiver that does not ask for
+ * descriptors (`uds_recv_frame`, or a raw `read`) sees the same frame and
+ * the kernel closes the descriptors for it. The caller's descriptors stay
+ * open and remain the caller's. With `nfds` 0 it is `uds_send_frame`.
+ *
+ * If the kernel takes only part of the frame (a large frame on a stream),
+ * the descriptors went with the first part and the rest follows, as for
+ * `uds_send_frame`. On a non-blocking socket see `uds_send_frame` for
+ * when the call fails rather than waits.
+ *
+ * Returns 0, or -1 with errno: `EMSGSIZE` (`len` > UINT32_MAX), `EINVAL`
+ * (`nfds` over `UDS_MAX_FDS`, `fds` NULL with `nfds` > 0, `buf` NULL
+ * with `len` > 0), `EBADF` (`sock` or an entry of `fds` is not an open
+ * descriptor; uds_last_error() names the entry), `EPIPE` (the peer has
+ * gone), `EAGAIN`, `EINTR` (nothing sent), `ETOOMANYREFS` (too many
+ * descriptors in flight), `ENOTCONN`, `ENOTSOCK`.
+ */
+int uds_send_frame_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/**
+ * `uds_recv_frame` that also returns the frame's descriptors: one frame
+ * into `buf` (capacity `cap`), its length in `*len_out`, and the
+ * descriptors that came with it in `fds[]`. `*nfds` is the capacity of
+ * `fds` on entry; on return, the number of descriptors that came with
+ * this frame (new, close-on-exec, in the order sent, owned by the
+ * caller), and 0 on every return but 1.
+ *
+ * Descriptors that arrive with any byte of a frame belong to that frame
+ * and to no other: every read stops at the frame's last byte, so they
+ * never move to a neighbouring frame, however the sender's writes were
+ * cut or coalesced (a frame without descriptors followed at once by one
+ * with them; a raw sender that writes the prefix and the body in pieces
+ * with the descriptors on a byte in the middle; a sender whose single
+ * write spans two frames hands its descriptors over with its first byte,
+ * so they belong to the frame holding that byte). Other control data
+ * that arrives (credentials, a pidfd while `SO_PASSCRED`/`SO_PASSPIDFD`
+ * are on) is discarded, its descriptors closed.
+ *
+ * Returns 1 when a frame is in `buf`; 0 at a clean end of stream between
+ * frames; or -1 with errno, `*nfds` 0 and no descriptor of the frame left
+ * open: `EXFULL` (more descriptors came with the frame than `*nfds`
+ * holds, or the process may open: the frame is consumed and all of its
+ * descriptors closed), `EMSGSIZE` (the frame is larger than `cap`: consumed and
+ * dropped, `*len_out` is its size), `ECONNRESET` (the stream ended inside
+ * the frame), `EPROTOTYPE` (`sock` keeps message boundaries, see
+ * `uds_recv_frame`), `EINTR` (before any byte of the frame), `EAGAIN`
+ * (see `uds_recv_frame` for non-blocking sockets), `EINVAL` (`len_out`
+ * or `nfds` NULL, `fds` NULL with `*nfds` > 0, `buf` NULL with `cap` > 0),
+ * `EBADF`, `ENOTSOCK`.
+ */
+int uds_recv_frame_fds(int sock, void *buf, size_t cap, size_t *len_out, int *fds, size_t *nfds);
+
+/**
+ * Turns `SO_PASSPIDFD` (Linux 6.5) on (`on` != 0) or off: messages
+ * received afterwards carry a pidfd of their sender (`SCM_PIDFD`), which
+ * `uds_recv_pidfd`, `uds_recvmsg_pidfd` and `uds_recv_batch_pidfd`
+ * deliver (the other receive calls close it). Unlike a pid, a pidfd can
+ * never come to name another process once its sender has exited.
+ *
+ * Returns 0, or -1 with errno: `ENOPROTOOPT` (a kernel before 6.5, which
+ * has no such option), `EBADF`, `ENOTSOCK`.
+ */
+int uds_set_passpidfd(int sock, int on);
+
+/**
+ * Receives one message like `uds_recv` (up to `len` bytes; a datagram
+ * longer than `len` is cut, as recv(2) does) and stores a pidfd of its
+ * sender in `*pidfd` (close-on-exec, owned by the caller), or -1 when the
+ * message carried none.
+ *
+ * Turns `SO_PASSPIDFD` on if it was off; a message queued before that
+ * carries no sender unless `SO_PASSCRED` was on when it was sent (the
+ * kernel then recorded the sender, and its pidfd is delivered).
+ * Descriptors sent with the message (`SCM_RIGHTS`) are closed. Never
+ * fails because the sender has exited: `*pidfd` is then whatever pidfd
+ * the kernel gives (on 6.18 one whose `/proc/self/fdinfo` says `Pid: -1`
+ * once the sender is reaped), or -1 where it gives none (older kernels
+ * put a negative errno in the slot).
+ *
+ * Returns the bytes received (0 at the end of a stream, with `*pidfd`
+ * -1), or -1 with errno and `*pidfd` -1: `ENOPROTOOPT` (a kernel before
+ * 6.5), `EINVAL` (`pidfd` NULL, `buf` NULL with `len` > 0), `EAGAIN`,
+ * `EINTR`, `EBADF`, `ENOTSOCK`.
+ */
+ssize_t uds_recv_pidfd(int sock, void *buf, size_t len, int *pidfd);
+
+/**
+ * Turns `SO_PASSRIGHTS` (Linux 6.16) off (`on` = 0) or back on (`on` !=
+ * 0, the default): with it off the kernel refuses descriptors sent to
+ * this socket, and the sender's send fails with `EPERM`. For a server
+ * that never accepts descriptors, so that no peer can fill its
+ * descriptor table or pin files through it.
+ *
+ * Returns 0, or -1 with errno: `ENOPROTOOPT` (a kernel before 6.16,
+ * which has no such option), `EBADF`, `ENOTSOCK`.
+ */
+int uds_set_passrights(int sock, int on);
+
+/**
+ * `uds_recvmsg` that also delivers the sender's pidfd: the layout of
+ * `uds_msg` is unchanged (programs compiled against it keep working), and
+ * the pidfd goes to a slot of its own. `*pidfd` is a pidfd of the
+ * message's sender (close-on-exec, owned by the caller), and
+ * `UDS_MSG_PIDFD` is set in `m->flags`; or -1 when the message carried
+ * none. Turns `SO_PASSPIDFD` on if it was off (see `uds_recv_pidfd` for
+ * which messages carry a sender); `m` is read and filled as
+ * `uds_recvmsg` does. The pidfd always has room: the receive offers
+ * control room for `UDS_MAX_FDS` descriptors whatever `m->nfds` holds
+ * (those without a slot are closed and `UDS_MSG_CTRUNC` is set).
+ *
+ * Returns as `uds_recvmsg`, with `*pidfd` -1 on failure; errno also
+ * `ENOPROTOOPT` (a kernel before 6.5), `EINVAL` (`pidfd` NULL).
+ */
+ssize_t uds_recvmsg_pidfd(int sock, struct uds_msg *m, int flags, int *pidfd);
+
+/**
+ * `uds_recv_batch` that also delivers each message's sender: `pidfds[i]`
+ * (an array of `n` ints beside `msgs`, so that the layout of `uds_msg` is
+ * unchanged) receives a pidfd of the sender of `msgs[i]` (close-on-exec,
+ * owned by the caller) with `UDS_MSG_PIDFD` set in `msgs[i].flags`, or -1
+ * when it carried none. Turns `SO_PASSPIDFD` on if it was off (see
+ * `uds_recv_pidfd`). Each message offers control room for `UDS_MAX_FDS`
+ * descriptors, so about 7 messages go in one `recvmmsg` (more take
+ * several); nothing is allocated.
+ *
+ * Returns how many messages arrived (`msgs[0..count)` and
+ * `pidfds[0..count)` are filled in, the others untouched), or -1 with
+ * errno as `uds_recv_batch`; also `ENOPROTOOPT` (a kernel before 6.5),
+ * `EINVAL` (`pidfds` NULL with `n` > 0).
+ */
+int uds_recv_batch_pidfd(int sock, struct uds_msg *msgs, size_t n, int flags, int *pidfds);
+
+/**
  * Sends `state` to the service manager, as sd_notify(3): newline-separated
  * assignments such as `"READY=1\nSTATUS=serving"`, `"WATCHDOG=1"`,
  * `"RELOADING=1"`, `"STOPPING=1"`, as one datagram to the socket that
@@ -990,6 +1221,108 @@ int uds_notify_fds(int unset_environment, const char *state, const int *fds, siz
  *   than 0), or a `WATCHDOG_PID` of 0 or beyond `INT_MAX`.
  */
 int uds_watchdog_enabled(int unset_environment, uint64_t *usec);
+
+/**
+ * Makes a reader of frames (uds_send_frame's wire format: a 4-byte
+ * native-endian length, then the bytes) for a non-blocking stream socket
+ * in an epoll/poll loop, taking frames of at most `max_frame` bytes
+ * (0..UINT32_MAX) that carry at most `max_fds` descriptors (0..65536).
+ *
+ * Design: the reader is an object that holds the partial frame and the
+ * descriptors received with it so far, so that a frame may arrive in any
+ * number of pieces, with `EAGAIN` in between, and nothing is lost. Its
+ * memory (the reader, a `max_frame`-byte buffer and `max_fds` descriptor
+ * slots) is allocated here, once; reading never allocates. One reader
+ * serves one socket from its first byte on (or from a frame boundary).
+ *
+ * Returns the reader, or NULL with errno: `EINVAL` (a limit out of
+ * range), `ENOMEM`.
+ */
+struct uds_reader *uds_reader_new(size_t max_frame, size_t max_fds);
+
+/**
+ * Reads from the stream socket `sock` (any number of `recvmsg` calls up
+ * to 64, each with `MSG_DONTWAIT | MSG_CMSG_CLOEXEC`, also on a blocking
+ * socket) until a frame is complete or the socket has nothing more.
+ *
+ * Descriptors that arrive with any byte of a frame (its prefix included)
+ * belong to that frame and to no other: a read never asks for a byte
+ * past the current frame's last one (first the 4-byte prefix, then
+ * exactly the rest of the body), so descriptors never move to a
+ * neighbouring frame, however the sender's writes were cut or coalesced
+ * (a write that spans two frames hands its descriptors over with its
+ * first byte: they belong to the frame holding that byte). Other control
+ * data (credentials, pidfds while SO_PASSCRED/SO_PASSPIDFD are on) is
+ * discarded, its descriptors closed.
+ *
+ * `*nfds` in: the capacity of `fds` (NULL only with capacity 0); out:
+ * how many descriptors came with the frame, 0 on every return but 1.
+ *
+ * Returns:
+ * - 1: a frame. `*frame` points to its `*len` bytes inside the reader,
+ *   valid until the next call with `r` or `uds_reader_free`; its
+ *   descriptors are in `fds[0..*nfds]`, close-on-exec, the caller's.
+ * - 0: the stream ended cleanly between frames (`*frame` NULL, `*len` 0).
+ * - -1 with errno:
+ *   - `EAGAIN`: no complete frame yet; the bytes and descriptors that
+ *     arrived are kept in the reader for the next call. Wait for
+ *     `POLLIN`/`EPOLLIN` and call again.
+ *   - `EINPROGRESS`: the call made its 64 reads and the frame is still
+ *     incomplete (a peer that trickles a frame, each piece with
+ *     descriptors, cannot hold the loop): more is waiting; call again
+ *     (with edge-triggered epoll no new event will come for it).
+ *   - `EMSGSIZE`: the frame's length prefix announces more than
+ *     `max_frame` (e.g. a hostile 4 GiB prefix); `*len` is that length.
+ *     Reported as soon as the prefix is read, the descriptors that came
+ *     with it closed; the following calls drop the frame's bytes as they
+ *     arrive (closing any descriptor with them) and go on with the next
+ *     frame, so the stream stays in step. Close the connection instead
+ *     to not read them.
+ *   - `EXFULL`: the frame carried more descriptors than `max_fds` or
+ *     than `*nfds`, or the kernel could not deliver them all (its
+ *     `MSG_CTRUNC`, e.g. `RLIMIT_NOFILE`): the frame is consumed and all
+ *     of its descriptors are closed.
+ *   - `ECONNRESET`: the stream ended inside a frame; the partial frame is
+ *     dropped and its descriptors closed (the next call returns 0).
+ *   - `EPROTOTYPE`: `sock` keeps message boundaries (a read cut a
+ *     message: `SOCK_SEQPACKET`, `SOCK_DGRAM`); the partial frame dropped.
+ *   - `EINVAL` (`r`, `frame`, `len` or `nfds` NULL; `fds` NULL with
+ *     `*nfds` > 0), `EBADF`, `ENOTSOCK`, and other `recvmsg` errors,
+ *     which leave the partial frame in the reader.
+ */
+int uds_reader_read(struct uds_reader *r, int sock, const void **frame, size_t *len, int *fds, size_t *nfds);
+
+/**
+ * Frees a reader made by `uds_reader_new`, closing the descriptors of a
+ * partial frame it still holds. NULL is ignored.
+ */
+void uds_reader_free(struct uds_reader *r);
+
+/**
+ * Sends `len` bytes from `buf` as one frame (uds_send_frame's wire
+ * format) with the `nfds` descriptors in `fds` (0..UDS_MAX_FDS; `fds`
+ * may be NULL when 0) attached to its first byte, on a non-blocking
+ * stream socket, in as many calls as the kernel needs: each call sends
+ * what the socket takes (`MSG_DONTWAIT`, also on a blocking socket) and
+ * records the progress in `*w`.
+ *
+ * Returns 0 once the whole frame has gone (`*w` is then idle, ready for
+ * the next frame), or -1 with errno:
+ * - `EAGAIN`: the socket is full; part of the frame may have gone (see
+ *   `w->sent`). Wait for `POLLOUT`/`EPOLLOUT` and call again with the
+ *   same `buf`, `len`, `fds`, `nfds`. No byte is sent twice or lost. The
+ *   descriptors go with the frame's first byte; once `w->sent` > 0 they
+ *   have gone and are no longer looked at (the caller's copies stay the
+ *   caller's to close).
+ * - `EMSGSIZE` (`len` > UINT32_MAX), `EINVAL` (`w` NULL, `buf` NULL with
+ *   `len` > 0, `fds` NULL with `nfds` > 0, `nfds` > UDS_MAX_FDS, a frame
+ *   of another length while one is in progress, or a `*w` no writer
+ *   could be in), `EBADF` (`sock` or a descriptor not open).
+ * - other `sendmsg` errors (`EPIPE`, `ETOOMANYREFS`, ...): if nothing of
+ *   the frame had gone, `*w` is idle again; otherwise the stream is cut
+ *   mid-frame and should be closed.
+ */
+int uds_writer_send(struct uds_writer *w, int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 
 /**
  * The calling thread's last error: one line naming the function, the cause

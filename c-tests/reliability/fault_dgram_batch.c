@@ -7,7 +7,6 @@
    their descriptors, and nothing else; the descriptors of the datagrams
    that were not sent did not travel (the receiver ends with the
    descriptors it started with). 5 fills quick, 50 full. */
-/* needs: uds_send_batch uds_recv_batch */
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include "rel.h"

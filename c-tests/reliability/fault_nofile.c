@@ -12,7 +12,6 @@
    SOCK_SEQPACKET, with room 0, 1 and 3. And descriptors sent to a
    receiver that reads with plain uds_recv are never installed. (Valgrind
    only emulates the limit: this test says so and does nothing under it.) */
-/* needs: uds_send_fds uds_recv_fds uds_recvmsg uds_recv_fd */
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include "rel.h"

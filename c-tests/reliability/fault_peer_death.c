@@ -49,14 +49,16 @@ static int dying_writer(void *arg) {
     return 99;
 }
 
-/* A non-blocking call that found nothing waits in poll, asleep, so that
-   the writer sees it blocked. */
+/* A non-blocking call that found nothing whole waits in poll, asleep, so
+   that the writer sees it blocked: for data when nothing is queued, and
+   for the peer's end when part of what it needs is (a non-blocking call
+   never takes part of a frame, so the socket stays readable meanwhile). */
 static int again(int r, int fd) {
     struct pollfd p;
     if (r != -1 || errno != EAGAIN)
         return 0;
     p.fd = fd;
-    p.events = POLLIN;
+    p.events = uds_pending(fd) > 0 ? POLLRDHUP : POLLIN;
     MUST(poll(&p, 1, -1) == 1);
     return 1;
 }

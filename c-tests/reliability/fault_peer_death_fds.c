@@ -21,7 +21,6 @@
      the writer sends 5 and is killed: the 5 arrive (then only ends of
      stream), never a hang.
    Each 10 times quick, 100 full. */
-/* needs: uds_send_fds uds_recv_fds uds_send_fd uds_recv_fd uds_send_batch uds_recv_batch */
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include "rel.h"

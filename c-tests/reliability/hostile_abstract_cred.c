@@ -9,7 +9,6 @@
      seen as root: SO_PEERCRED is what the peer was at connect time, and
      the peer cannot forge it.
    Needs root to switch uid; as another user it says so and skips. */
-/* needs: uds_peer_cred */
 #define _GNU_SOURCE
 #include <grp.h>
 #include <sys/socket.h>

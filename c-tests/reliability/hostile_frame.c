@@ -156,12 +156,45 @@ static void stalled(int type) {
            "shutdown(SHUT_RD), then ECONNRESET\n", type & SOCK_NONBLOCK ? "non-blocking" : "blocking");
 }
 
+/* The same stall on a non-blocking socket: the call never waits. It
+   fails with EAGAIN at once, consuming nothing, however often it is
+   called; once the peer hangs up, it reads what there is and reports
+   ECONNRESET. */
+static void stalled_nonblocking(void) {
+    static unsigned char buf[CAP];
+    int sv[2], i, again = 0;
+    size_t len;
+    pid_t pid;
+
+    MUST(uds_socketpair(SOCK_STREAM | SOCK_NONBLOCK, sv) == 0 && pipe2(written, O_CLOEXEC) == 0);
+    pid = spawn(stalling_peer, sv);
+    close(sv[1]);
+    MUST(heard(written[0]) == 'w');
+    for (i = 0; i < 100; i++) {
+        errno = 0;
+        again += uds_recv_frame(sv[0], buf, sizeof buf, &len) == -1 && errno == EAGAIN;
+    }
+    CHECK(again == 100);
+    CHECK(uds_pending(sv[0]) == 14);
+    /* The peer stalls until this side goes: shut down our reading, which
+       the next call sees as the end. */
+    MUST(shutdown(sv[0], SHUT_RD) == 0);
+    errno = 0;
+    CHECK(uds_recv_frame(sv[0], buf, sizeof buf, &len) == -1 && errno == ECONNRESET);
+    close(sv[0]);
+    close(written[0]);
+    close(written[1]);
+    CHECK(reap(pid) == 0);
+    printf("# prefix 1000, 10 bytes, then a stall (non-blocking): EAGAIN 100 times with nothing "
+           "consumed, then ECONNRESET once reading is shut down\n");
+}
+
 int main(void) {
     one(UINT32_MAX, UINT32_MAX, 0);
     one(UINT32_C(1) << 31, UINT64_C(1) << 31, 0);
     one(UINT32_MAX, 1000, 1);
     one(UINT32_C(1) << 31, 0, 1);
     stalled(SOCK_STREAM);
-    stalled(SOCK_STREAM | SOCK_NONBLOCK);
+    stalled_nonblocking();
     DONE();
 }

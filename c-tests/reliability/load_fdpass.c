@@ -8,7 +8,6 @@
    an unprivileged user). Half the descriptors go over SOCK_STREAM, half
    over SOCK_SEQPACKET. Both processes end with exactly the descriptors
    they started with. Sizes: 10,000 descriptors quick, 100,000 full. */
-/* needs: uds_send_fds uds_recv_fds */
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include "rel.h"

@@ -58,9 +58,16 @@ static void stop_timer(void) {
     MUST(setitimer(ITIMER_REAL, &it, NULL) == 0);
 }
 
-/* 1 byte to 4 MiB, every order of magnitude about as likely. */
-static size_t chunk(uint64_t *s, uint64_t left) {
-    size_t n = 1 + (size_t)(rnd(s) % ((size_t)2 << rnd(s) % 22));
+/* 1 byte to 2 << shift bytes (4 MiB), every order of magnitude about as
+   likely. On a non-blocking socket a call never waits: uds_send_all takes
+   chunks the socket can promise to take whole (up to 64 KiB here), and
+   uds_recv_exact completes only once its chunk is queued whole, which a
+   sender of 1-byte writes (about 1 KiB of send buffer each) may never
+   allow for more than a few hundred bytes: its chunks stay below 128. */
+static int send_shift = 22, recv_shift = 22;
+
+static size_t chunk(uint64_t *s, uint64_t left, int shift) {
+    size_t n = 1 + (size_t)(rnd(s) % ((size_t)2 << rnd(s) % shift));
     return n < left ? n : (size_t)left;
 }
 
@@ -75,7 +82,7 @@ static int sender(void *arg) {
     signals = 0;
     start_timer();
     while (off < total) {
-        size_t n = chunk(&s, total - off);
+        size_t n = chunk(&s, total - off, send_shift);
         pattern_fill(buf, n, SEED, off);
         RETRY(uds_send_all(fd, buf, n), fd, POLLOUT, eintr, eagain);
         calls++;
@@ -110,7 +117,7 @@ static void run(int type) {
     signals = 0;
     start_timer();
     while (off < total) {
-        size_t n = chunk(&s, total - off), at;
+        size_t n = chunk(&s, total - off, recv_shift), at;
         RETRY(uds_recv_exact(sv[0], buf, n), sv[0], POLLIN, eintr, eagain);
         calls++;
         if (result != (long)n) {
@@ -142,6 +149,8 @@ int main(void) {
     interval_us = rel_size(20000, 1000, 1000);
     run(SOCK_STREAM);
     total /= 4;
+    send_shift = 15;
+    recv_shift = 6;
     run(SOCK_STREAM | SOCK_NONBLOCK);
     DONE();
 }

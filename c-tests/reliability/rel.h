@@ -14,7 +14,7 @@
 #include "check.h"
 #include "util.h"
 
-/* run.sh sets UDS_REL_FULL=1 for the full-size runs of the issue and
+/* c-tests/conftest.py sets UDS_REL_FULL=1 for the full-size runs of the issue and
    UDS_TEST_MODE to --sanitize or --valgrind under those tools. */
 static inline int rel_full(void) {
     const char *v = getenv("UDS_REL_FULL");

@@ -1,5 +1,7 @@
-/* A very small test harness for the C tests: CHECK and EXPECT_ERR count
-   results, print failures with file:line, and main() ends with DONE(). */
+/* The assertions of the C tests: CHECK and EXPECT_ERR count results and
+   print failures with file:line; main() ends with DONE(), which prints
+   "N passed, M failed" and exits 1 if anything failed. pytest runs each
+   test (c-tests/conftest.py); exit status 77 means "cannot run here". */
 #ifndef UDS_CHECK_H
 #define UDS_CHECK_H
 

@@ -260,7 +260,7 @@ int main(int argc, char **argv) {
     ran_tool = test_systemd_socket_activate();
     CHECK(count_fds() == fds);
     CHECK(rm_tree(dir) == 0);
-    /* On the summary line, which run-unit.sh shows. */
+    /* On the summary line, which pytest shows (c-tests/conftest.py). */
     if (!ran_tool)
         printf("systemd-socket-activate not on PATH, its test skipped; ");
     DONE();

@@ -202,6 +202,52 @@ static void test_forged(void) {
     close_all(sv, 2);
 }
 
+/* cred NULL on a stream: the kernel stamps each message with the ids the
+   sender has when it sends, whoever that is: a forked child sending on
+   its parent's socket is reported with its own pid, and after a setuid
+   (when running as root) with its new uid and gid. The receiver turns
+   SO_PASSCRED on only after the messages are queued. */
+static void child_sends_as_itself(void *arg) {
+    int sock = *(int *)arg;
+    CHECK(uds_send_creds(sock, "c1", 2, NULL) == 2);
+    if (geteuid() == 0) {
+        CHECK(setgroups(0, NULL) == 0);
+        CHECK(setgid(65534) == 0);
+        CHECK(setuid(65534) == 0);
+    }
+    CHECK(uds_send_creds(sock, "c2", 2, NULL) == 2);
+}
+
+static void test_own_credentials_across_fork_and_setuid(void) {
+    int sv[2], on = -1;
+    socklen_t len = sizeof on;
+    uds_cred c;
+    char buf[4];
+    pid_t pid;
+    CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
+    CHECK(uds_send_creds(sv[0], "p1", 2, NULL) == 2);
+    /* Turned on at the sender: the kernel attaches them from now on. */
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, &len) == 0 && on == 1);
+    pid = spawn(child_sends_as_itself, &sv[0]);
+    CHECK(reap(pid) == 0);
+    CHECK(uds_send_creds(sv[0], "p2", 2, NULL) == 2);
+    CHECK(uds_recv_creds(sv[1], buf, 2, &c) == 2 && memcmp(buf, "p1", 2) == 0 && is_own(&c));
+    CHECK(uds_recv_creds(sv[1], buf, 2, &c) == 2 && memcmp(buf, "c1", 2) == 0);
+    CHECK(c.pid == pid && c.uid == getuid() && c.gid == getgid());
+    CHECK(uds_recv_creds(sv[1], buf, 2, &c) == 2 && memcmp(buf, "c2", 2) == 0);
+    CHECK(c.pid == pid);
+    CHECK(geteuid() != 0 || (c.uid == 65534 && c.gid == 65534));
+    CHECK(uds_recv_creds(sv[1], buf, 2, &c) == 2 && memcmp(buf, "p2", 2) == 0 && is_own(&c));
+    close_all(sv, 2);
+    /* A datagram socket is not switched (that would bind it): explicit
+       credentials, arriving all the same. */
+    CHECK(uds_socketpair(SOCK_DGRAM, sv) == 0);
+    CHECK(uds_send_creds(sv[0], "d", 1, NULL) == 1);
+    CHECK(getsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, &len) == 0 && on == 0);
+    CHECK(uds_recv_creds(sv[1], buf, 1, &c) == 1 && is_own(&c));
+    close_all(sv, 2);
+}
+
 static void test_security_label(void) {
     int sv[2], r;
     char label[256];
@@ -227,6 +273,7 @@ int main(void) {
     test_no_peer_and_bad_arguments();
     test_messages_and_the_timing_rule();
     test_forged();
+    test_own_credentials_across_fork_and_setuid();
     test_security_label();
     CHECK(count_fds() == before);
     CHECK(rmdir(dir) == 0);

@@ -88,8 +88,9 @@ static pid_t pattern_reader(int fd, int other, size_t len, int note) {
     return child;
 }
 
-/* send_all pushes a buffer far larger than the socket buffer through,
-   blocking or not, and a signal while it waits for room does not stop it. */
+/* send_all pushes a buffer far larger than the socket buffer through a
+   blocking socket, and a signal while it waits for room does not stop it.
+   A non-blocking socket never waits: all or nothing. */
 static void test_send_all(int nonblock) {
     size_t len = 8u << 20, i;
     unsigned char *big = malloc(len);
@@ -98,21 +99,35 @@ static void test_send_all(int nonblock) {
 
     for (i = 0; i < len; i++)
         big[i] = (unsigned char)(i * 7);
-    CHECK(pipe(note) == 0);
-    CHECK(uds_socketpair(SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), sv) == 0);
-    reader = pattern_reader(sv[1], sv[0], len, note[0]);
-    CHECK(close(sv[1]) == 0);
-    notify_fd = note[1];
-    signals = 0;
-    CHECK(uds_send_all(sv[0], big, len) == 0);
-    CHECK(signals == 1);
-    notify_fd = -1;
-    CHECK(uds_close(sv[0]) == 0);
-    CHECK(waitpid(reader, &status, 0) == reader && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    CHECK(close(note[0]) == 0 && close(note[1]) == 0);
-
-    /* Non-blocking and full before the first byte: EAGAIN. */
-    if (nonblock) {
+    if (!nonblock) {
+        CHECK(pipe(note) == 0);
+        CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
+        reader = pattern_reader(sv[1], sv[0], len, note[0]);
+        CHECK(close(sv[1]) == 0);
+        notify_fd = note[1];
+        signals = 0;
+        CHECK(uds_send_all(sv[0], big, len) == 0);
+        CHECK(signals == 1);
+        notify_fd = -1;
+        CHECK(uds_close(sv[0]) == 0);
+        CHECK(waitpid(reader, &status, 0) == reader && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(close(note[0]) == 0 && close(note[1]) == 0);
+    } else {
+        long queued = 0;
+        int n = 0;
+        CHECK(uds_socketpair(SOCK_STREAM | SOCK_NONBLOCK, sv) == 0);
+        /* More than the socket can promise to take whole: EMSGSIZE, nothing sent. */
+        EXPECT_ERR(uds_send_all(sv[0], big, len), EMSGSIZE, "uds_send_all");
+        CHECK(uds_pending(sv[1]) == 0);
+        /* Until it is full, every call sends all of its 10000 bytes; then
+           EAGAIN having sent nothing. */
+        while (uds_send_all(sv[0], big, 10000) == 0)
+            n++;
+        CHECK(errno == EAGAIN && n > 2);
+        queued = uds_pending(sv[1]);
+        CHECK(queued == 10000L * n);
+        CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
+        /* Full before the first byte: EAGAIN. */
         CHECK(uds_socketpair(SOCK_STREAM | SOCK_NONBLOCK, sv) == 0);
         while (uds_send(sv[0], big, 65536, 0) > 0)
             ;

@@ -215,7 +215,7 @@ static void test_out_of_slots(void) {
     int sv[2];
     char buf[4];
     pid_t pid;
-    const char *mode = getenv("UDS_TEST_MODE"); /* set by run-unit.sh */
+    const char *mode = getenv("UDS_TEST_MODE"); /* set by c-tests/conftest.py */
     if (mode != NULL && strcmp(mode, "--valgrind") == 0) {
         /* Valgrind emulates RLIMIT_NOFILE for the calls it intercepts; the
            kernel installing received descriptors does not see it. */

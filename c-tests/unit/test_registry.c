@@ -350,6 +350,49 @@ static void test_left_behind(void) {
     CHECK(rm_tree(moved) == 0);
 }
 
+/* A listener's lock inherited across fork(2): a child that closed its
+   copy of a listener the parent still serves can never take the path; a
+   child whose parent closed the listener (plain close(2)) before the fork
+   takes the lock over and replaces the stale file. */
+static void test_inherited_lock(void) {
+    char path[300];
+    int srv, status;
+    pid_t pid;
+    ino_t ino;
+
+    snprintf(path, sizeof path, "%s/inherit.sock", dir);
+    srv = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+    CHECK(srv >= 0);
+    ino = inode_of(path);
+    pid = fork();
+    if (pid == 0) {
+        int fd;
+        close(srv);
+        fd = uds_socket(SOCK_STREAM); /* likely srv's number: its record is reaped */
+        uds_close(fd);
+        fd = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+        _exit(fd < 0 && errno == EADDRINUSE ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(inode_of(path) == ino);
+    CHECK(close(srv) == 0); /* the parent's listener is gone, its lock still held here */
+    pid = fork();
+    if (pid == 0) {
+        int fd = uds_socket(SOCK_STREAM), ok, cli;
+        uds_close(fd);
+        fd = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+        if (fd < 0)
+            fprintf(stderr, "child: %s\n", uds_last_error());
+        cli = uds_dial(path, SOCK_STREAM); /* it is this listener that serves now */
+        ok = fd >= 0 && cli >= 0 && uds_close(cli) == 0 && uds_close(fd) == 0 && !exists(path);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(!exists(path));
+    srv = uds_socket(SOCK_STREAM); /* the parent's stale record goes */
+    CHECK(srv >= 0 && uds_close(srv) == 0);
+}
+
 /* Final components of 92..107 bytes (more than fit behind
    /proc/self/fd/N/) work for bind, connect, sendto, UDS_REPLACE_STALE,
    getsockname and unlink; the process's working directory never moves. */
@@ -421,6 +464,8 @@ int main(int argc, char **argv) {
         test_fd_limit();
     if (want(argc, argv, "left_behind"))
         test_left_behind();
+    if (want(argc, argv, "inherited_lock"))
+        test_inherited_lock();
     if (want(argc, argv, "long_names"))
         test_long_names();
     CHECK(count_fds() == fds);

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int};
 
 use super::{ffi_boundary, str_arg};
-use crate::activation;
+use udsock::activation;
 
 /// The first fd a service manager passes (`SD_LISTEN_FDS_START`).
 #[allow(dead_code)] // for the C header
@@ -35,7 +35,15 @@ pub const UDS_LISTEN_FDS_START: i32 = 3;
 /// (a listed fd is not open).
 #[no_mangle]
 pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
-    ffi_boundary!("uds_listen_fds", { activation::listen_fds(unset_environment != 0) })
+    ffi_boundary!("uds_listen_fds", {
+        let r = activation::listen_fds();
+        if unset_environment != 0 {
+            // The C contract (sd_listen_fds's): removed whether or not
+            // they were valid. Through std, under its environment lock.
+            activation::LISTEN_VARIABLES.iter().for_each(|n| std::env::remove_var(n));
+        }
+        Ok(r?)
+    })
 }
 
 /// The passed fd that `LISTEN_FDNAMES` names `name` (as
@@ -51,5 +59,5 @@ pub extern "C" fn uds_listen_fds(unset_environment: c_int) -> c_int {
 /// backslash).
 #[no_mangle]
 pub extern "C" fn uds_listen_fd_by_name(name: *const c_char) -> c_int {
-    ffi_boundary!("uds_listen_fd_by_name", { activation::listen_fd_by_name(str_arg(name, "name")?) })
+    ffi_boundary!("uds_listen_fd_by_name", { Ok(activation::listen_fd_by_name(str_arg(name, "name")?)?) })
 }

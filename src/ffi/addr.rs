@@ -3,10 +3,13 @@
 use std::ffi::{c_char, c_int};
 
 use super::{fd_arg, ffi_boundary, out_arg, ref_arg};
-use crate::addr::{format, Addr, AddrKind, Address, FormatSink};
+use udsock::addr::{format_into, Addr, AddrKind, Address};
 use crate::error::{err, Result};
-use crate::socket;
-use crate::sys::{EINVAL, ENAMETOOLONG, SUN_PATH_LEN};
+use udsock::socket;
+use libc::{EINVAL, ENAMETOOLONG};
+
+/// The size of `sun_path`.
+const SUN_PATH_LEN: usize = 108;
 
 /// `uds_addr.kind`: not bound to any name.
 #[allow(dead_code)] // for the C header
@@ -148,9 +151,7 @@ pub extern "C" fn uds_addr_format(a: *const uds_addr, buf: *mut c_char, cap: usi
         let out = super::bytes_mut_arg(buf.cast(), cap, "buf")?;
         let (kind, name, cut) = a.parts()?;
         let room = cap.saturating_sub(1);
-        let mut sink = FormatSink::new(&mut out[..room]);
-        format(kind, name, cut, &mut sink);
-        let needed = sink.needed;
+        let needed = format_into(kind, name, cut, &mut out[..room]);
         if cap > 0 {
             out[needed.min(room)] = 0;
         }

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 use super::addr::uds_addr;
 use super::{bytes_arg, bytes_mut_arg, fd_arg, ffi_boundary, str_arg};
 
-use crate::io;
+use udsock::io;
 
 
 /// One `send(2)` of up to `len` bytes; `flags` are passed on
@@ -32,16 +32,21 @@ pub extern "C" fn uds_send(fd: c_int, buf: *const c_void, len: usize, flags: c_i
 pub extern "C" fn uds_recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> libc::ssize_t {
     ffi_boundary!("uds_recv", {
         let fd = fd_arg(fd)?;
-        Ok(io::recv(fd, bytes_mut_arg(buf, len, "buf")?, flags)? as libc::ssize_t)
+        // C's recv(2): with MSG_TRUNC, a longer datagram's whole length.
+        Ok(io::recv_trunc(fd, bytes_mut_arg(buf, len, "buf")?, flags)?.1 as libc::ssize_t)
     })
 }
 
 /// Sends all `len` bytes, however many `send` calls it takes.
 ///
 /// A signal before the first byte gives -1/`EINTR`; after it, sending goes
-/// on. On a non-blocking socket that fills up part-way, waits with `poll`
-/// for room. Returns 0 when everything was sent, or -1 with errno (`EPIPE`
-/// when the peer has gone, `EAGAIN` if nothing could be sent at all, …).
+/// on. A non-blocking stream socket never waits and never sends part of
+/// the buffer: it fails with `EAGAIN`, having sent nothing, until the send
+/// buffer has room for all of it, and with `EMSGSIZE` when it may need
+/// more than three quarters of `SO_SNDBUF` (see `uds_send_frame`, whose
+/// rules these are). Returns 0 when everything was sent, or -1 with errno:
+/// `EPIPE` (the peer has gone), `EAGAIN`, `EMSGSIZE`, `EINTR`, `ENOTCONN`,
+/// `EBADF`, `EINVAL` (`buf` NULL with `len > 0`).
 #[no_mangle]
 pub extern "C" fn uds_send_all(fd: c_int, buf: *const c_void, len: usize) -> c_int {
     ffi_boundary!("uds_send_all", {
@@ -64,6 +69,15 @@ pub extern "C" fn uds_send_all(fd: c_int, buf: *const c_void, len: usize) -> c_i
 /// part-way (the bytes that arrived are in `buf`), `EMSGSIZE` (above),
 /// `EINTR` (a signal before the first byte; after it, receiving goes on),
 /// `EAGAIN`, `EBADF`, `EINVAL`.
+///
+/// A non-blocking stream socket never waits: unless all `len` bytes are
+/// queued (`SIOCINQ`), or the peer has hung up, the call fails with
+/// `EAGAIN` having consumed nothing. The kernel queues no more than the
+/// sender's `SO_SNDBUF` allows, each write costing its bytes and up to a
+/// few KiB of overhead (about 1 KiB for a write of a few bytes), so a
+/// length larger than that, or one the sender writes in many small
+/// pieces, never becomes available to a non-blocking call: read such
+/// lengths blocking. See `uds_recv_frame` for level-triggered poll loops.
 #[no_mangle]
 pub extern "C" fn uds_recv_exact(fd: c_int, buf: *mut c_void, len: usize) -> libc::ssize_t {
     ffi_boundary!("uds_recv_exact", {

@@ -4,10 +4,10 @@ use std::ffi::{c_char, c_int, c_void};
 use std::os::fd::IntoRawFd;
 
 use super::{bytes_arg, bytes_mut_arg, fd_arg, fds_arg, ffi_boundary, out_arg, slice_mut_arg};
-use crate::cred::{self, Cred};
+use udsock::cred::{self, Cred};
 use crate::error::{err, Result};
-use crate::fds::{self, FdBuf};
-use crate::sys::ERANGE;
+use udsock::fds::{self, FdBuf};
+use libc::ERANGE;
 
 /// The most descriptors one message carries: the kernel's `SCM_MAX_FD`.
 #[allow(dead_code)] // for the C header
@@ -77,7 +77,7 @@ pub extern "C" fn uds_send_fds(sock: c_int, buf: *const c_void, len: usize, fds:
     ffi_boundary!("uds_send_fds", {
         let sock = fd_arg(sock)?;
         let buf = bytes_arg(buf, len, "buf")?;
-        fds::check_count(nfds)?;
+        super::check_count(nfds)?;
         Ok(fds::send_fds(sock, buf, fds_arg(fds, nfds, "fds")?)? as libc::ssize_t)
     })
 }
@@ -275,8 +275,14 @@ pub extern "C" fn uds_peer_security(sock: c_int, buf: *mut c_char, cap: usize) -
 
 /// Sends `len` bytes from `buf` with credentials (`SCM_CREDENTIALS`):
 /// `*cred`, or with `cred` NULL the caller's own pid, real uid and real
-/// gid. They are attached explicitly, so they arrive even if the receiver
-/// turns `SO_PASSCRED` on only when it reads (as `uds_recv_creds` does).
+/// gid. They arrive even if the receiver turns `SO_PASSCRED` on only when
+/// it reads (as `uds_recv_creds` does). With `cred` NULL on a stream
+/// socket, `SO_PASSCRED` is turned on at `sock` (if it was off) and the
+/// kernel stamps the message with the sender's ids as they are when it is
+/// sent (a forked child's own pid, the new uid after a setuid), with no
+/// look-up; later messages sent on `sock` carry them too. Other socket
+/// types get the caller's ids attached explicitly unless `SO_PASSCRED` is
+/// already on at `sock`.
 /// With `len == 0` on a stream socket one zero byte is sent as the carrier
 /// (the call returns 0). A stream that takes only part of `buf` gets the
 /// rest as for `uds_send_fds` (a socket that would block returns the part

@@ -5,15 +5,29 @@
 //! runs inside [`ffi_boundary!`]: a failure becomes `-1`, `errno` and the
 //! thread's [`uds_last_error`](library::uds_last_error) line; a panic is
 //! caught there and reported the same way, so none ever unwinds into C.
+//!
+//! This is the C library crate (libudsock.so/.a), built on the public API
+//! of the Rust library `udsock` only; Rust programs use that crate.
+
+// The exports take C's raw pointers by contract (checked for NULL, then
+// trusted as the header documents): not `unsafe fn`s to C callers.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::os::fd::BorrowedFd;
 use std::mem::size_of;
 
-use crate::error::{err, Error, Result};
-use crate::sys::{self, EBADF, EINVAL};
+use libc::{EBADF, EINVAL, EIO};
 
+use crate::error::{err, Error, Result};
+
+mod error;
+#[cfg(test)]
+mod alloc_tests;
+#[cfg(test)]
+mod corpus_tests;
 // In the order of the contract's sections, which the header follows.
 pub mod addr;
 pub mod socket;
@@ -22,7 +36,10 @@ pub mod frame;
 pub mod fds;
 pub mod msg;
 pub mod activation;
+pub mod frame_fds;
+pub mod sender;
 pub mod notify;
+pub mod reader;
 pub mod library;
 
 /// Size of the thread-local error line, terminator included.
@@ -38,28 +55,57 @@ pub(crate) fn last_error_ptr() -> *const c_char {
     LAST_ERROR.with(|b| b.borrow().as_ptr().cast())
 }
 
+/// Writes into a fixed buffer, silently dropping what does not fit (on a
+/// character boundary): the error line's writer, which never allocates.
+struct LineWriter<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl std::fmt::Write for LineWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut n = s.len().min(self.buf.len() - self.at);
+        while n > 0 && !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.buf[self.at..self.at + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.at += n;
+        Ok(())
+    }
+}
+
 /// Records `e` as this thread's last error, prefixed with `func`, and sets errno.
 #[cold]
 #[inline(never)]
 pub(crate) fn fail(func: &str, e: &Error) {
     LAST_ERROR.with(|b| {
         let mut b = b.borrow_mut();
-        let mut at = 0;
-        for part in [func.as_bytes(), b": ", e.message().as_bytes()] {
-            let n = part.len().min(LAST_ERROR_CAP - 1 - at);
-            b[at..at + n].copy_from_slice(&part[..n]);
-            at += n;
-        }
+        let mut line = LineWriter { buf: &mut b[..LAST_ERROR_CAP - 1], at: 0 };
+        let _ = write!(line, "{func}: {e}");
+        let at = line.at;
         b[at] = 0;
     });
-    sys::set_errno(e.errno());
+    set_errno(e.errno());
+}
+
+#[cfg(test)]
+/// This thread's errno.
+pub(crate) fn errno() -> c_int {
+    // SAFETY: __errno_location returns this thread's errno, valid for its lifetime.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Sets this thread's errno.
+pub(crate) fn set_errno(e: c_int) {
+    // SAFETY: as in errno(): a valid, writable location of this thread.
+    unsafe { *libc::__errno_location() = e };
 }
 
 /// Records a panic caught at the boundary as an `EIO` failure.
 #[cold]
 #[inline(never)]
 pub(crate) fn fail_panicked(func: &str) {
-    fail(func, &err!(sys::EIO, "internal error (a bug in libudsock, please report it)"));
+    fail(func, &err!(EIO, "internal error (a bug in libudsock, please report it)"));
 }
 
 /// What a C function returns on failure.
@@ -97,18 +143,40 @@ macro_rules! ffi_boundary {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             #[allow(clippy::redundant_closure_call)]
             let r = (|| -> $crate::error::Result<_> { $body })();
-            $crate::ffi::conclude($func, r)
+            $crate::conclude($func, r)
         }));
         match r {
             Ok(v) => v,
             Err(_) => {
-                $crate::ffi::fail_panicked($func);
-                $crate::ffi::Failure::FAILED
+                $crate::fail_panicked($func);
+                $crate::Failure::FAILED
             }
         }
     }};
 }
 pub(crate) use ffi_boundary;
+
+/// The length prefix for a frame of `len` bytes, checked before the buffer
+/// is made a slice (`len` may not be its real size); over `u32::MAX`:
+/// `EMSGSIZE`.
+#[inline]
+pub(crate) fn frame_len(len: usize) -> Result<u32> {
+    u32::try_from(len)
+        .map_err(|_| err!(libc::EMSGSIZE, "frame of {len} bytes: the length prefix holds at most 4294967295"))
+}
+
+/// A descriptor count for the simple sends: 1 to `UDS_MAX_FDS`.
+#[inline]
+pub(crate) fn check_count(n: usize) -> Result<()> {
+    use udsock::fds::MAX_FDS;
+    if n == 0 {
+        return Err(err!(EINVAL, "no descriptors to send: nfds is 0 (1..{MAX_FDS})"));
+    }
+    if n > MAX_FDS {
+        return Err(err!(EINVAL, "{n} descriptors: one message carries at most {MAX_FDS} (SCM_MAX_FD)"));
+    }
+    Ok(())
+}
 
 /// The error for a NULL pointer argument.
 #[cold]
@@ -265,13 +333,13 @@ mod tests {
         let ok: c_int = ffi_boundary!("uds_test", { Ok(7) });
         assert_eq!(ok, 7);
         let failed: libc::ssize_t = ffi_boundary!("uds_test", { Err(err!(EINVAL, "bad {}", 1)) });
-        assert_eq!((failed, sys::errno()), (-1, EINVAL));
+        assert_eq!((failed, errno()), (-1, EINVAL));
         assert_eq!(last_error(), "uds_test: bad 1");
         let bad: c_int = ffi_boundary!("uds_test", {
             let fd = fd_arg(-3)?;
             Ok(fd.as_raw_fd())
         });
-        assert_eq!((bad, sys::errno()), (-1, EBADF));
+        assert_eq!((bad, errno()), (-1, EBADF));
         assert_eq!(last_error(), "uds_test: fd -3 is not a file descriptor");
         let panicked: c_int = ffi_boundary!("uds_test", {
             if ok == 7 {
@@ -279,7 +347,40 @@ mod tests {
             }
             Ok(0)
         });
-        assert_eq!((panicked, sys::errno()), (-1, sys::EIO));
+        assert_eq!((panicked, errno()), (-1, EIO));
         assert!(last_error().starts_with("uds_test: internal error"));
     }
+}
+
+/// The header's constants are literals (cbindgen writes them as they are
+/// spelled); these assertions tie each to the value the library uses, so
+/// that the two cannot drift apart without the build failing.
+mod tied {
+    use super::*;
+    use udsock::addr::AddrKind;
+
+    /// `s` as a decimal number, at compile time (a version component).
+    const fn number(s: &str) -> u32 {
+        let b = s.as_bytes();
+        let (mut n, mut i) = (0u32, 0);
+        while i < b.len() {
+            n = n * 10 + (b[i] - b'0') as u32;
+            i += 1;
+        }
+        n
+    }
+
+    const _: () = assert!(fds::UDS_MAX_FDS as usize == udsock::fds::MAX_FDS);
+    const _: () = assert!(msg::UDS_MSG_TRUNC == udsock::msg::TRUNC);
+    const _: () = assert!(msg::UDS_MSG_CTRUNC == udsock::msg::CTRUNC);
+    const _: () = assert!(msg::UDS_MSG_CRED == udsock::msg::CRED);
+    const _: () = assert!(sender::UDS_MSG_PIDFD & (udsock::msg::TRUNC | udsock::msg::CTRUNC | udsock::msg::CRED) == 0);
+    const _: () = assert!(socket::UDS_REPLACE_STALE == udsock::socket::REPLACE_STALE);
+    const _: () = assert!(activation::UDS_LISTEN_FDS_START == udsock::activation::LISTEN_FDS_START);
+    const _: () = assert!(addr::UDS_ADDR_UNNAMED == AddrKind::Unnamed as u32);
+    const _: () = assert!(addr::UDS_ADDR_PATHNAME == AddrKind::Pathname as u32);
+    const _: () = assert!(addr::UDS_ADDR_ABSTRACT == AddrKind::Abstract as u32);
+    const _: () = assert!(library::UDS_VERSION_MAJOR == number(env!("CARGO_PKG_VERSION_MAJOR")));
+    const _: () = assert!(library::UDS_VERSION_MINOR == number(env!("CARGO_PKG_VERSION_MINOR")));
+    const _: () = assert!(library::UDS_VERSION_PATCH == number(env!("CARGO_PKG_VERSION_PATCH")));
 }

@@ -6,11 +6,11 @@ use std::os::fd::RawFd;
 use super::addr::uds_addr;
 use super::fds::uds_cred;
 use super::{bytes_arg, bytes_mut_arg, fd_arg, fds_arg, ffi_boundary, out_arg, ref_arg, slice_arg, slice_mut_arg};
-use crate::cred::{self, Cred};
+use udsock::cred::{self, Cred};
 use crate::error::{err, Result};
-use crate::fds::{self, FdBuf};
-use crate::msg::{self, Incoming, Message, Outgoing, Received};
-use crate::sys::EINVAL;
+use udsock::fds::{self, FdBuf};
+use udsock::msg::{self, Arrived, Incoming, Message, Outgoing, Received};
+use libc::EINVAL;
 
 /// `uds_msg.flags`: the data did not fit in `data`; the rest of the
 /// datagram or seqpacket was dropped.
@@ -49,16 +49,33 @@ pub struct uds_msg {
     /// the sender's, or NULL; `{0, (uint32_t)-1, (uint32_t)-1}` when the
     /// message carried none.
     pub cred: *mut uds_cred,
-    /// recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`.
+    /// recv, out: `UDS_MSG_TRUNC`, `UDS_MSG_CTRUNC`, `UDS_MSG_CRED`, and
+    /// `UDS_MSG_PIDFD` from `uds_recvmsg_pidfd`/`uds_recv_batch_pidfd` (the
+    /// sender's pidfd goes to a slot of those calls: this struct's layout
+    /// never changes).
     pub flags: u32,
     /// send: the destination, or NULL for the connected peer. recv: where
     /// to store the sender's address, or NULL.
     pub addr: *mut uds_addr,
 }
 
-impl Outgoing for uds_msg {
+impl uds_msg {
+    /// No buffers at all.
+    pub(crate) const EMPTY: uds_msg = uds_msg {
+        data: std::ptr::null_mut(),
+        len: 0,
+        fds: std::ptr::null_mut(),
+        nfds: 0,
+        cred: std::ptr::null_mut(),
+        flags: 0,
+        addr: std::ptr::null_mut(),
+    };
+}
+
+impl uds_msg {
+    /// The message to send, or why it cannot be.
     #[inline(always)]
-    fn message(&self) -> Result<Message<'_>> {
+    pub(crate) fn checked(&self) -> Result<Message<'_>> {
         let data = bytes_arg(self.data, self.len, "data")?;
         if self.nfds > fds::MAX_FDS {
             return Err(err!(EINVAL, "nfds is {}: one message carries at most {}", self.nfds, fds::MAX_FDS));
@@ -74,12 +91,59 @@ impl Outgoing for uds_msg {
         };
         Ok(Message { data, fds, cred, to })
     }
+
+    /// The buffers to receive into, or why they cannot be used.
+    #[inline(always)]
+    pub(crate) fn checked_buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
+        Ok((bytes_mut_arg(self.data, self.len, "data")?, slice_mut_arg(self.fds, self.nfds, "fds")?))
+    }
+
+    /// Stores what a receive brought: the caller now owns `r.nfds()`
+    /// descriptors at the front of `fds`.
+    #[inline(always)]
+    pub(crate) fn report(&mut self, r: &Received) {
+        let (len, nfds, flags, cred) = (r.len(), r.nfds(), r.flags(), r.cred());
+        self.len = len;
+        self.nfds = nfds;
+        self.flags = flags;
+        if !self.cred.is_null() {
+            // SAFETY: a non-NULL `cred` is a valid, writable uds_cred the
+            // caller lends.
+            unsafe { *self.cred = cred.unwrap_or(Cred::NONE).into() };
+        }
+        if !self.addr.is_null() {
+            // SAFETY: a non-NULL `addr` is a valid, writable uds_addr the
+            // caller lends.
+            unsafe { &mut *self.addr }.set(r.from());
+        }
+    }
 }
 
-impl Incoming for uds_msg {
+/// Checks every message of a batch before any is sent or received into:
+/// the first refused one fails the call, named (`msgs[i]: ...`).
+pub(crate) fn check_all<T>(msgs: &mut [T], mut check: impl FnMut(&mut T) -> Result<()>) -> Result<()> {
+    for (i, m) in msgs.iter_mut().enumerate() {
+        check(m).map_err(|e| e.within(format_args!("msgs[{i}]")))?;
+    }
+    Ok(())
+}
+
+impl Outgoing for uds_msg {
+    /// Checked first (`check_all`): never refused here.
     #[inline(always)]
-    fn buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
-        Ok((bytes_mut_arg(self.data, self.len, "data")?, slice_mut_arg(self.fds, self.nfds, "fds")?))
+    fn message(&self) -> Message<'_> {
+        self.checked().unwrap_or_default()
+    }
+}
+
+// SAFETY: the descriptors go to the C caller, who owns the `fds` array
+// `buffers` returned (the same one each time); `arrived` only reports how
+// many (it adopts none).
+unsafe impl Incoming for uds_msg {
+    /// Checked first (`check_all`): never refused here.
+    #[inline(always)]
+    fn buffers(&mut self) -> (&mut [u8], &mut [RawFd]) {
+        self.checked_buffers().unwrap_or((&mut [], &mut []))
     }
 
     #[inline]
@@ -88,20 +152,8 @@ impl Incoming for uds_msg {
     }
 
     #[inline(always)]
-    fn arrived(&mut self, r: Received) {
-        self.len = r.len;
-        self.nfds = r.nfds;
-        self.flags = r.flags;
-        if !self.cred.is_null() {
-            // SAFETY: a non-NULL `cred` is a valid, writable uds_cred the
-            // caller lends.
-            unsafe { *self.cred = r.cred.unwrap_or(Cred::NONE).into() };
-        }
-        if !self.addr.is_null() {
-            // SAFETY: a non-NULL `addr` is a valid, writable uds_addr the
-            // caller lends.
-            unsafe { &mut *self.addr }.set(&r.from);
-        }
+    fn arrived(&mut self, a: Arrived) {
+        self.report(a.received());
     }
 }
 
@@ -128,7 +180,7 @@ impl Incoming for uds_msg {
 pub extern "C" fn uds_sendmsg(sock: c_int, m: *const uds_msg, flags: c_int) -> libc::ssize_t {
     ffi_boundary!("uds_sendmsg", {
         let sock = fd_arg(sock)?;
-        let m = ref_arg(m, "m")?.message()?;
+        let m = ref_arg(m, "m")?.checked()?;
         Ok(msg::sendmsg(sock, &m, flags)? as libc::ssize_t)
     })
 }
@@ -169,15 +221,15 @@ pub extern "C" fn uds_recvmsg(sock: c_int, m: *mut uds_msg, flags: c_int) -> lib
         let sock = fd_arg(sock)?;
         let m = out_arg(m, "m")?;
         let want_cred = !m.cred.is_null();
-        let (data, slots) = m.buffers()?;
+        let (data, slots) = m.checked_buffers()?;
         if want_cred {
             cred::set_passcred(sock, true)?;
         }
         let mut fds = FdBuf::new(slots);
         let r = msg::recvmsg(sock, data, &mut fds, flags)?;
         fds.release();
-        let bytes = r.bytes;
-        m.arrived(r);
+        let bytes = r.bytes();
+        m.report(&r);
         Ok(bytes as libc::ssize_t)
     })
 }
@@ -214,6 +266,9 @@ pub extern "C" fn uds_send_batch(sock: c_int, msgs: *const uds_msg, n: usize, fl
     ffi_boundary!("uds_send_batch", {
         let sock = fd_arg(sock)?;
         let msgs = slice_arg(msgs, batch_len(n)?, "msgs")?;
+        for (i, m) in msgs.iter().enumerate() {
+            m.checked().map_err(|e| e.within(format_args!("msgs[{i}]")))?;
+        }
         Ok(msg::send_batch(sock, msgs, flags)? as c_int)
     })
 }
@@ -239,6 +294,7 @@ pub extern "C" fn uds_recv_batch(sock: c_int, msgs: *mut uds_msg, n: usize, flag
     ffi_boundary!("uds_recv_batch", {
         let sock = fd_arg(sock)?;
         let msgs = slice_mut_arg(msgs, batch_len(n)?, "msgs")?;
+        check_all(msgs, |m| m.checked_buffers().map(drop))?;
         if msgs.iter().any(|m| !m.cred.is_null()) {
             cred::set_passcred(sock, true)?;
         }

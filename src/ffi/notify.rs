@@ -3,7 +3,16 @@
 use std::ffi::{c_char, c_int};
 
 use super::{fds_arg, ffi_boundary, opt_out_arg, slice_arg, str_arg};
-use crate::notify;
+use udsock::notify;
+
+/// The C calls' `unset_environment`: removes the variables through std,
+/// under its environment lock. Sound against readers that go through
+/// `std::env` in other threads; a C thread calling getenv(3) at the same
+/// moment is not protected (no C program is: sd_notify(3) documents the
+/// same). The Rust library has no such call.
+fn unset_env(names: &[&str]) {
+    names.iter().for_each(|n| std::env::remove_var(n));
+}
 
 /// Sends `state` to the service manager, as sd_notify(3): newline-separated
 /// assignments such as `"READY=1\nSTATUS=serving"`, `"WATCHDOG=1"`,
@@ -40,9 +49,9 @@ use crate::notify;
 #[no_mangle]
 pub extern "C" fn uds_notify(unset_environment: c_int, state: *const c_char) -> c_int {
     ffi_boundary!("uds_notify", {
-        let r = str_arg(state, "state").and_then(notify::notify);
+        let r = str_arg(state, "state").and_then(|state| Ok(notify::notify(state)?));
         if unset_environment != 0 {
-            notify::unset_notify();
+            unset_env(&[notify::NOTIFY_SOCKET]);
         }
         r.map(c_int::from)
     })
@@ -73,7 +82,7 @@ pub extern "C" fn uds_notify_fds(unset_environment: c_int, state: *const c_char,
             notify::notify_lazy(state, nfds, || fds_arg(fds, nfds, "fds"))
         });
         if unset_environment != 0 {
-            notify::unset_notify();
+            unset_env(&[notify::NOTIFY_SOCKET]);
         }
         r.map(c_int::from)
     })
@@ -109,7 +118,7 @@ pub extern "C" fn uds_watchdog_enabled(unset_environment: c_int, usec: *mut u64)
     ffi_boundary!("uds_watchdog_enabled", {
         let r = notify::watchdog_enabled();
         if unset_environment != 0 {
-            notify::unset_watchdog();
+            unset_env(&[notify::WATCHDOG_USEC, notify::WATCHDOG_PID]);
         }
         Ok(match r? {
             Some(d) => {

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
 use super::{bytes_arg, fd_arg, ffi_boundary, out_arg, str_arg};
-use crate::socket;
+use udsock::socket;
 
 /// `uds_listener` flag: if the path exists and is a socket file that no
 /// socket is bound to, remove it and bind again.
@@ -181,10 +181,10 @@ pub extern "C" fn uds_socketpair(r#type: c_int, sv: *mut c_int) -> c_int {
 /// through the directory fd only if it is still the inode that was judged,
 /// whose `O_PATH` handle is kept open until then. A live socket is never
 /// removed (`EADDRINUSE`), nor a regular file or a symlink (`EEXIST`). Of
-/// two servers started at once on one path, exactly one binds. A lock
-/// still held by a listener of this process that was closed with a plain
-/// close(2), or by a copy of it inherited across fork(2), does not stop
-/// the path from being taken once its socket file is stale.
+/// two servers started at once on one path, exactly one binds. The lock
+/// of a listener of this process that was closed with a plain close(2),
+/// or of one inherited across fork(2) and closed here, is taken over by
+/// the next listener on the path.
 ///
 /// Returns the listening fd (close-on-exec), or -1 with errno: `EINVAL`
 /// (NULL or empty address, bad type, mode or flags), `EADDRINUSE`,

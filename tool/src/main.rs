@@ -31,7 +31,7 @@ impl fmt::Display for Fail {
 
 impl From<udsock::Error> for Fail {
     fn from(e: udsock::Error) -> Fail {
-        Fail(e.message().to_string())
+        Fail(e.to_string())
     }
 }
 
@@ -102,7 +102,10 @@ impl Server {
         let Some(name) = addr.strip_prefix(PASSED) else {
             return Ok(Server { fd: udsock::socket::listener(addr, ty.raw(), 0, mode, flags)?, bound: true });
         };
-        udsock::activation::listen_fds(true)?;
+        udsock::activation::listen_fds()?;
+        // Not for the programs this one starts. Still one thread here, so
+        // no other reads the environment meanwhile.
+        udsock::activation::LISTEN_VARIABLES.iter().for_each(|n| std::env::remove_var(n));
         let n = udsock::activation::listen_fd_by_name(name)?;
         let fd = sys::adopt(n).map_err(|e| io_fail(format_args!("passed fd {n}"), e))?;
         Ok(Server { fd, bound: false })

@@ -197,7 +197,7 @@ fn serve_datagrams(server: BorrowedFd<'_>, keep: bool) -> Result<(), Fail> {
                 let Some(to) = to else {
                     return Err(Fail("no datagram with a sender address has arrived: nobody to send stdin to".into()));
                 };
-                uio::sendto(server, &line, &to).map_err(|e| Fail(format!("reply to {}: {}", shown(&to), e.message())))?;
+                uio::sendto(server, &line, &to).map_err(|e| Fail(format!("reply to {}: {}", shown(&to), e)))?;
             }
             Event::InputEnd if keep => {}
             Event::InputEnd => return Ok(()),

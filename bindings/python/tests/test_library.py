@@ -38,6 +38,12 @@ API = {
     "uds_send_creds": "send_creds", "uds_recv_creds": "recv_creds",
     "uds_sendmsg": "sendmsg", "uds_recvmsg": "recvmsg",
     "uds_send_batch": "send_batch", "uds_recv_batch": "recv_batch",
+    "uds_send_frame_fds": "send_frame_fds",
+    "uds_recv_frame_fds": "recv_frame_fds",
+    "uds_set_passpidfd": "set_passpidfd",
+    "uds_set_passrights": "set_passrights", "uds_recv_pidfd": "recv_pidfd",
+    "uds_recvmsg_pidfd": "recvmsg_pidfd",
+    "uds_recv_batch_pidfd": "recv_batch_pidfd",
     "uds_listen_fds": "listen_fds",
     "uds_listen_fd_by_name": "listen_fd_by_name",
     "uds_notify": "notify", "uds_notify_fds": "notify",
@@ -50,6 +56,7 @@ CONSTANTS = {
     "MAX_FDS": "UDS_MAX_FDS", "LISTEN_FDS_START": "UDS_LISTEN_FDS_START",
     "REPLACE_STALE": "UDS_REPLACE_STALE", "MSG_TRUNC": "UDS_MSG_TRUNC",
     "MSG_CTRUNC": "UDS_MSG_CTRUNC", "MSG_CRED": "UDS_MSG_CRED",
+    "MSG_PIDFD": "UDS_MSG_PIDFD",
 }
 
 

@@ -33,6 +33,9 @@ CALLS = [
     ("recv_frame", lambda s: udsock.recv_frame(s)),
     ("recv_frame_fds", lambda s: udsock.recv_frame_fds(s, maxfds=1)),
     ("recv_creds", lambda s: udsock.recv_creds(s, 10)),
+    ("recv_pidfd", lambda s: udsock.recv_pidfd(s, 10)),
+    ("recvmsg_pidfd", lambda s: udsock.recvmsg_pidfd(s, 10, 1)),
+    ("recv_batch_pidfd", lambda s: udsock.recv_batch_pidfd(s, 2, 10)),
 ]
 
 

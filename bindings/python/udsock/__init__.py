@@ -42,7 +42,8 @@ Addresses
 Ownership
     A returned ``socket.socket`` owns its fd. File descriptors that arrive
     from the peer (``recv_fds``, ``recv_fd``, ``recvmsg``, ``recv_batch``),
-    the pidfd of ``peer_pidfd()`` and the fds of ``listen_fds()`` are plain
+    the pidfds of ``peer_pidfd()``, ``recv_pidfd()``, ``recvmsg_pidfd()``
+    and ``recv_batch_pidfd()``, and the fds of ``listen_fds()`` are plain
     ints that the caller owns and must close (``os.close``, or hand them to
     ``socket.socket(fileno=fd)`` / ``os.fdopen``). All are close-on-exec.
 
@@ -69,13 +70,15 @@ from ._data import (pending, recv, recv_exact, recv_frame, recv_frame_fds,
                     recvfrom, send, send_all, send_frame, send_frame_fds,
                     sendto)
 from ._fds import (peer_cred, peer_groups, peer_pidfd, peer_security,
-                   recv_creds, recv_fd, recv_fds, send_creds, send_fd,
-                   send_fds, set_passcred)
+                   recv_creds, recv_fd, recv_fds, recv_pidfd, send_creds,
+                   send_fd, send_fds, set_passcred, set_passpidfd,
+                   set_passrights)
 from ._lib import (FRAME_MAX_DEFAULT, LISTEN_FDS_START, MAX_FDS, MSG_CRED,
-                   MSG_CTRUNC, MSG_TRUNC, NO_CRED_ID, REPLACE_STALE,
+                   MSG_CTRUNC, MSG_PIDFD, MSG_TRUNC, NO_CRED_ID, REPLACE_STALE,
                    AddrLike, BytesLike, Cred, FdLike, Message, PathLike,
                    SocketLike, lib, path)
-from ._msg import recv_batch, recvmsg, send_batch, sendmsg
+from ._msg import (recv_batch, recv_batch_pidfd, recvmsg, recvmsg_pidfd,
+                   send_batch, sendmsg)
 from ._sockets import (Listener, accept, autobind, bind, bind_abstract,
                        close, connect, connect_abstract, dial, format_addr,
                        getpeername, getsockname, listen, listener, socket,
@@ -100,6 +103,9 @@ __all__ = [
     "Cred", "send_fds", "recv_fds", "send_fd", "recv_fd", "peer_cred",
     "peer_pidfd", "set_passcred", "peer_groups", "peer_security",
     "send_creds", "recv_creds",
+    # who sent this message
+    "set_passpidfd", "recv_pidfd", "set_passrights", "recvmsg_pidfd",
+    "recv_batch_pidfd",
     # general messages and batches
     "Message", "sendmsg", "recvmsg", "send_batch", "recv_batch",
     # socket activation
@@ -112,7 +118,8 @@ __all__ = [
     "SocketLike", "AddrLike", "PathLike", "BytesLike", "FdLike",
     # constants
     "MAX_FDS", "LISTEN_FDS_START", "REPLACE_STALE", "MSG_TRUNC",
-    "MSG_CTRUNC", "MSG_CRED", "FRAME_MAX_DEFAULT", "NO_CRED_ID",
+    "MSG_CTRUNC", "MSG_CRED", "MSG_PIDFD", "FRAME_MAX_DEFAULT",
+    "NO_CRED_ID",
 ]
 # udsock.socket() (uds_socket) is deliberately left out of __all__: a star
 # import must not shadow the standard library's socket module.

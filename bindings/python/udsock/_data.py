@@ -13,7 +13,7 @@ import struct as _struct
 from typing import Any, Iterable, List, Optional, Tuple
 
 from . import _state
-from ._lib import (FRAME_MAX_DEFAULT, MSG_NOSIGNAL, AddrLike, BytesLike,
+from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike,
                    FdLike, Socket, SocketLike, addr_arg, addr_str, c_char,
                    close_fds, fds_array,
                    einval, error, fd_of, lib, scratch, send_buf,
@@ -220,10 +220,17 @@ def send_frame(sock: SocketLike, data: BytesLike) -> None:
 
 
 def send_frame_fds(sock: SocketLike, data: BytesLike,
-                   fds: Iterable[FdLike]) -> None:
-    """send_frame() with fds (0..MAX_FDS) attached to the frame's first
-    byte, as uds_send_frame_fds sends them; recv_frame_fds() receives
-    them."""
+                   fds: Iterable[FdLike] = ()) -> None:
+    """send_frame() with fds (0..MAX_FDS ints or objects with fileno(),
+    which stay open here) attached to the frame's first byte, as
+    uds_send_frame_fds sends them: the bytes on the wire are exactly
+    send_frame()'s; recv_frame_fds() receives the fds. Timeouts and
+    interruption as send_all().
+
+    Done in Python rather than by uds_send_frame_fds, which waits inside
+    the C call for the rest of a frame the kernel took only part of,
+    where no timeout applies.
+    """
     payload = frame_bytes(data)
     fl = fds_array(fds)
     if not fl:
@@ -307,14 +314,24 @@ def recv_frame(sock: SocketLike,
 
 
 def recv_frame_fds(sock: SocketLike, maxsize: int = FRAME_MAX_DEFAULT,
-                   maxfds: int = 0) -> Optional[Tuple[bytes, List[int]]]:
+                   maxfds: int = MAX_FDS) -> Optional[Tuple[bytes, List[int]]]:
     """recv_frame() that also returns the descriptors that came with the
     frame's bytes: (data, fds), or None at a clean end of stream.
 
     Descriptors belong to the frame whose bytes they arrived with (a
-    receive never reads past a frame's end). More than maxfds: the frame
-    is consumed, its fds closed, OSError(EXFULL). The fds are the caller's
-    (close-on-exec).
+    receive never reads past a frame's end), however the sender's writes
+    were cut. More than maxfds: the frame is consumed, its fds closed,
+    OSError(EXFULL). A frame over maxsize is dropped with its fds closed
+    (OSError(EMSGSIZE)); the end of the stream inside a frame closes them
+    and raises ConnectionResetError. The fds are the caller's
+    (close-on-exec). Timeouts and interruption as recv_frame(): a part
+    that arrived, fds included, stays with the socket.
+
+    Done in Python (the same resumable reader as recv_frame()) rather than
+    by uds_recv_frame_fds: on a non-blocking socket (any socket with a
+    timeout, and asyncio's) that call takes nothing until the whole frame
+    is queued, so a frame larger than the sender's socket buffer would
+    never arrive and a wait for readability would spin.
     """
     maxfds = size_of(maxfds, "maxfds")
     f = _frame(sock, maxsize, True)

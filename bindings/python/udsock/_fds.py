@@ -24,7 +24,8 @@ from ._wait import again
 __all__ = [
     "send_fds", "recv_fds", "send_fd", "recv_fd", "peer_cred",
     "peer_pidfd", "set_passcred", "peer_groups", "peer_security",
-    "send_creds", "recv_creds",
+    "send_creds", "recv_creds", "set_passpidfd", "set_passrights",
+    "recv_pidfd",
 ]
 
 _c_void_p = ct.c_void_p
@@ -307,3 +308,61 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
         s.busy = False
 
 
+
+
+# --------------------------------------------------------------------------
+# Who sent this message: pidfds (SO_PASSPIDFD) and SO_PASSRIGHTS
+
+
+def set_passpidfd(sock: SocketLike, on: bool = True) -> None:
+    """Turn SO_PASSPIDFD on or off (uds_set_passpidfd, Linux 6.5+).
+
+    Messages received afterwards carry a pidfd of their sender, which
+    recv_pidfd(), recvmsg_pidfd() and recv_batch_pidfd() deliver (the
+    other receives close it). A kernel without the option raises
+    OSError(ENOPROTOOPT).
+    """
+    if lib.uds_set_passpidfd(fd_of(sock), 1 if on else 0) < 0:
+        raise error()
+
+
+def set_passrights(sock: SocketLike, on: bool = True) -> None:
+    """Refuse (on=False) or accept again descriptors sent to this socket
+    (uds_set_passrights, SO_PASSRIGHTS, Linux 6.16+): a refused sender's
+    send fails with EPERM (PermissionError). A kernel without it raises
+    OSError(ENOPROTOOPT).
+    """
+    if lib.uds_set_passrights(fd_of(sock), 1 if on else 0) < 0:
+        raise error()
+
+
+def recv_pidfd(sock: SocketLike, bufsize: int) -> Tuple[bytes, Optional[int]]:
+    """Receive one message and a pidfd of its sender (uds_recv_pidfd).
+
+    Returns (data, pidfd): pidfd is a close-on-exec int the caller owns, or
+    None when the message carried none. Turns SO_PASSPIDFD on if it was
+    off (Linux 6.5+; OSError(ENOPROTOOPT) before). Descriptors sent with
+    the message are closed. (b"", None) is the end of a stream. Unlike a
+    pid, the pidfd can never come to name another process: read its pid
+    from /proc/self/fdinfo/<pidfd> (Pid: -1 once the sender has exited and
+    been reaped). Waits as the socket's timeout says.
+    """
+    fd = fd_of(sock)
+    bufsize = size_of(bufsize, "bufsize")
+    s = scratch()
+    try:
+        buf, view = s.data(bufsize)
+        z = s.z1
+        p = ct.c_int(-1)
+        f = lib.uds_recv_pidfd
+        dl = None
+        while True:
+            z.value = bufsize
+            r: int = f(fd, buf, z, ct.byref(p))
+            if r >= 0:
+                pidfd = p.value
+                return (view[:min(r, bufsize)].tobytes(),
+                        pidfd if pidfd >= 0 else None)
+            dl = again(sock, fd, dl, False)
+    finally:
+        s.busy = False

@@ -49,6 +49,9 @@ MSG_TRUNC = 1
 MSG_CTRUNC = 2
 #: Message.flags: the message carried credentials (UDS_MSG_CRED).
 MSG_CRED = 4
+#: Message.flags from recvmsg_pidfd()/recv_batch_pidfd(): a pidfd of the
+#: sender came (UDS_MSG_PIDFD).
+MSG_PIDFD = 8
 #: recv_frame()'s default largest frame, in bytes.
 FRAME_MAX_DEFAULT = 1 << 20
 #: uid/gid reported for a message that carried no real credentials.
@@ -160,6 +163,25 @@ PROTOS: Dict[str, Tuple[Any, Optional[Tuple[Any, ...]]]] = {
     "uds_send_frame": (c_int, _RAW),
     # (int fd, void *buf, size_t cap, size_t *len_out)
     "uds_recv_frame": (c_int, _RAW),
+    # Frames with fds: done in Python like the other frames (a non-blocking
+    # uds_recv_frame_fds takes nothing until the whole frame is queued,
+    # which a timeout's wait or an asyncio reader cannot build on).
+    # (int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+    "uds_send_frame_fds": (c_int, _RAW),
+    # (int sock, void *buf, size_t cap, size_t *len_out, int *fds,
+    #  size_t *nfds)
+    "uds_recv_frame_fds": (c_int, _RAW),
+    # The resumable frame reader and writer: declared (a pointer result
+    # must not be read as an int) but not wrapped; _state.Reader does
+    # their work in Python, where the waiting is.
+    "uds_reader_new": (_vp, (c_size_t, c_size_t)),
+    # (uds_reader *r, int sock, const void **frame, size_t *len, int *fds,
+    #  size_t *nfds)
+    "uds_reader_read": (c_int, _RAW),
+    "uds_reader_free": (None, (_vp,)),
+    # (uds_writer *w, int sock, const void *buf, size_t len,
+    #  const int *fds, size_t nfds)
+    "uds_writer_send": (c_int, _RAW),
     # (int sock, void *buf, size_t len, int *fds, size_t *nfds)
     "uds_recv_fds": (_ct.c_ssize_t, _RAW),
     "uds_pending": (c_int, (c_int,)),
@@ -184,8 +206,15 @@ PROTOS: Dict[str, Tuple[Any, Optional[Tuple[Any, ...]]]] = {
     "uds_sendmsg": (_ct.c_ssize_t, _RAW),
     # (int sock, uds_msg *m, int flags)
     "uds_recvmsg": (_ct.c_ssize_t, _RAW),
+    "uds_set_passpidfd": (c_int, (c_int, c_int)),
+    "uds_set_passrights": (c_int, (c_int, c_int)),
+    # (int sock, void *buf, size_t len, int *pidfd)
+    "uds_recv_pidfd": (_ct.c_ssize_t, _RAW),
+    # (int sock, uds_msg *m, int flags, int *pidfd)
+    "uds_recvmsg_pidfd": (_ct.c_ssize_t, _RAW),
     "uds_send_batch": (c_int, (c_int, _vp, c_size_t, c_int)),
     "uds_recv_batch": (c_int, (c_int, _vp, c_size_t, c_int)),
+    "uds_recv_batch_pidfd": (c_int, (c_int, _vp, c_size_t, c_int, _vp)),
     "uds_listen_fds": (c_int, (c_int,)),
     "uds_listen_fd_by_name": (c_int, (_c_char_p,)),
     "uds_notify": (c_int, (c_int, _c_char_p)),

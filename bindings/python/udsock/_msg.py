@@ -17,7 +17,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _state
 from ._lib import (FLAGS_UNFILLED, MAX_FDS, MSG_CRED, MSG_CTRUNC,
-                   SCRATCH_BYTES, Addr,
+                   MSG_PIDFD, SCRATCH_BYTES, Addr,
                    AddrLike, BytesLike, CCred, Cred, FdLike, Message, Msg,
                    Scratch, SocketLike, addr_str, addressof, c_char, c_int,
                    close_fds,
@@ -25,7 +25,8 @@ from ._lib import (FLAGS_UNFILLED, MAX_FDS, MSG_CRED, MSG_CTRUNC,
                    size_of)
 from ._wait import again
 
-__all__ = ["sendmsg", "recvmsg", "send_batch", "recv_batch"]
+__all__ = ["sendmsg", "recvmsg", "send_batch", "recv_batch",
+           "recvmsg_pidfd", "recv_batch_pidfd"]
 
 
 def fill_msg(m: Msg, cred_slot: CCred, addr_slot: Addr, data: Any,
@@ -133,9 +134,19 @@ def _delivered(sock: Any, fd: int) -> Optional[Message]:
         _state.keep(sock, fd, r)
 
 
+def _close_pidfd(m: Message, pidfd: int) -> Message:
+    """m, kept for a later receive that cannot deliver its pidfd: the
+    pidfd closed and MSG_PIDFD cleared."""
+    if pidfd >= 0:
+        close_fds([pidfd])
+    return m._replace(flags=m.flags & ~MSG_PIDFD)
+
+
 def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
-             flags: int, cred: bool) -> Message:
-    """One uds_recvmsg, waiting as the socket's timeout says."""
+             flags: int, cred: bool, pidfd: Optional[c_int] = None
+             ) -> Message:
+    """One uds_recvmsg, waiting as the socket's timeout says; with pidfd (a
+    c_int), uds_recvmsg_pidfd, which stores the sender's pidfd there."""
     if _state.held[0]:
         got = _delivered(sock, fd)
         if got is not None:
@@ -146,7 +157,8 @@ def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
     try:
         buf, view = s.data(bufsize)
         base = addressof(buf)
-        f = lib.uds_recvmsg
+        f = lib.uds_recvmsg if pidfd is None else lib.uds_recvmsg_pidfd
+        pp = None if pidfd is None else ct.byref(pidfd)
         dl = None
         while True:
             m.data = base
@@ -159,7 +171,8 @@ def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
             m.flags = FLAGS_UNFILLED
             m.addr = s.addraddr
             s.addr.kind = 0
-            r: int = f(fd, s.msgp, flags)
+            r: int = (f(fd, s.msgp, flags) if pp is None
+                      else f(fd, s.msgp, flags, pp))
             if r >= 0:
                 break
             dl = again(sock, fd, dl, False, flags)
@@ -170,6 +183,9 @@ def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
         if m.flags != FLAGS_UNFILLED and view is not None:
             late = _filled(m, view, 0, s.fds, 0, s.cred, s.addr, s.addraddr)
             m.flags = FLAGS_UNFILLED
+            if pidfd is not None:
+                late = _close_pidfd(late, pidfd.value)
+                pidfd.value = -1
             keep_message(sock, fd, late)
         raise
     finally:
@@ -193,6 +209,25 @@ def recvmsg(sock: SocketLike, bufsize: int, maxfds: int = 0,
     bufsize = size_of(bufsize, "bufsize")
     maxfds = size_of(maxfds, "maxfds")
     return recv_one(sock, fd, bufsize, maxfds, flags, cred)
+
+
+def recvmsg_pidfd(sock: SocketLike, bufsize: int, maxfds: int = 0,
+                  flags: int = 0, *, cred: bool = False
+                  ) -> Tuple[Message, Optional[int]]:
+    """recvmsg() that also returns a pidfd of the sender (uds_recvmsg_pidfd).
+
+    Returns (message, pidfd): pidfd is a close-on-exec int the caller owns,
+    with MSG_PIDFD in message.flags, or None when the message carried none
+    (a message an interrupted receive left with the socket comes without
+    it). Turns SO_PASSPIDFD on if it was off (Linux 6.5+;
+    OSError(ENOPROTOOPT) before). Waits as the socket's timeout says.
+    """
+    fd = fd_of(sock)
+    bufsize = size_of(bufsize, "bufsize")
+    maxfds = size_of(maxfds, "maxfds")
+    p = c_int(-1)
+    m = recv_one(sock, fd, bufsize, maxfds, flags, cred, p)
+    return m, (p.value if p.value >= 0 else None)
 
 
 def _batch_slots(s: Scratch, n: int) -> Tuple[int, Any, Any, Any]:
@@ -250,6 +285,32 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     Messages a signal handler's exception kept from being returned are
     returned by the next receive on the socket.
     """
+    return _recv_batch(sock, n, bufsize, maxfds, flags, cred, None)
+
+
+def recv_batch_pidfd(sock: SocketLike, n: int, bufsize: int,
+                     maxfds: int = 0, flags: int = 0, *, cred: bool = False
+                     ) -> List[Tuple[Message, Optional[int]]]:
+    """recv_batch() that also returns each message's sender
+    (uds_recv_batch_pidfd): [(message, pidfd)].
+
+    pidfd is a close-on-exec int the caller owns (MSG_PIDFD in the
+    message's flags), or None when the message carried none. Turns
+    SO_PASSPIDFD on if it was off (Linux 6.5+; OSError(ENOPROTOOPT)
+    before).
+    """
+    n = size_of(n, "n")
+    p = (c_int * max(1, n))()
+    out: List[Tuple[Message, Optional[int]]] = []
+    for m in _recv_batch(sock, n, bufsize, maxfds, flags, cred, p):
+        i = len(out)
+        out.append((m, p[i] if m.flags & MSG_PIDFD and p[i] >= 0 else None))
+    return out
+
+
+def _recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int,
+                flags: int, cred: bool, pidfds: Any) -> List[Message]:
+    """recv_batch, and with pidfds (a c_int array of n) recv_batch_pidfd."""
     fd = fd_of(sock)
     n = size_of(n, "n")
     bufsize = size_of(bufsize, "bufsize")
@@ -282,10 +343,12 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
     csize = ct.sizeof(CCred)
     cbase = addressof(creds)
     try:
-        f = lib.uds_recv_batch
+        f = lib.uds_recv_batch if pidfds is None else lib.uds_recv_batch_pidfd
         dl = None
         while True:
             for i in range(n):
+                if pidfds is not None:
+                    pidfds[i] = -1
                 m = msgs[i]
                 m.data = base + i * bufsize
                 m.len = bufsize
@@ -295,7 +358,8 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
                 m.flags = FLAGS_UNFILLED
                 m.addr = abase + i * asize
                 addrs[i].kind = 0
-            r: int = f(fd, msgs, n, flags)
+            r: int = (f(fd, msgs, n, flags) if pidfds is None
+                      else f(fd, msgs, n, flags, pidfds))
             if r >= 0:
                 break
             dl = again(sock, fd, dl, False, flags)
@@ -303,8 +367,12 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
                            addrs, abase, asize)
         return out
     except BaseException:
+        slots: List[int] = []
         rest = _take_filled(n, msgs, view, bufsize, fdarr, maxfds, creds,
-                            addrs, abase, asize)
+                            addrs, abase, asize, slots)
+        if pidfds is not None:
+            # Kept messages come back without their pidfds.
+            rest = [_close_pidfd(m, pidfds[i]) for m, i in zip(rest, slots)]
         if rest:
             r_ = _state.take(sock, fd) or _state.Reader()
             r_.msgs.extend(rest)
@@ -324,13 +392,17 @@ def recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int = 0,
 
 def _take_filled(n: int, msgs: Any, view: Any, bufsize: int, fdarr: Any,
                  maxfds: int, creds: Any, addrs: Any, abase: int,
-                 asize: int) -> List[Message]:
-    """The messages of the slots the library filled, each taken once."""
+                 asize: int, slots: Optional[List[int]] = None
+                 ) -> List[Message]:
+    """The messages of the slots the library filled, each taken once (slots
+    gets their indexes)."""
     out = []
     for i in range(n):
         m = msgs[i]
         if m.flags == FLAGS_UNFILLED:
-            break
+            continue  # not filled, or already taken
+        if slots is not None:
+            slots.append(i)
         out.append(_filled(m, view, i * bufsize, fdarr, i * maxfds,
                            creds[i], addrs[i], abase + i * asize))
         m.flags = FLAGS_UNFILLED

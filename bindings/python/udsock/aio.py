@@ -20,7 +20,7 @@ import asyncio
 from typing import Any, Callable, Iterable, List, Optional, Tuple, TypeVar
 
 from . import _data, _fds
-from ._lib import (FRAME_MAX_DEFAULT, AddrLike, BytesLike, FdLike, Socket,
+from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, AddrLike, BytesLike, FdLike, Socket,
                    fds_array)
 
 __all__ = ["send_fds", "recv_fds", "send_frame", "recv_frame",
@@ -122,7 +122,7 @@ async def recv_frame(sock: Socket,
 
 
 async def recv_frame_fds(sock: Socket, maxsize: int = FRAME_MAX_DEFAULT,
-                         maxfds: int = 0) -> Optional[Tuple[bytes, List[int]]]:
+                         maxfds: int = MAX_FDS) -> Optional[Tuple[bytes, List[int]]]:
     """udsock.recv_frame_fds(), waiting on the loop: (data, fds), or None
     at end of stream."""
     return await _io(sock, lambda: _data.recv_frame_fds(sock, maxsize,
