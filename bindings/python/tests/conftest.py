@@ -32,6 +32,16 @@ def abstract_addr():
 
 
 @pytest.fixture
+def pair():
+    """A connected stream socketpair (a, b), closed after the test."""
+    import udsock
+    a, b = udsock.socketpair()
+    yield a, b
+    a.close()
+    b.close()
+
+
+@pytest.fixture
 def pipe():
     """A pipe (r, w), closed after the test unless the test closed it."""
     r, w = os.pipe()

@@ -12,14 +12,6 @@ import udsock
 from conftest import child_env, fd_is_pipe_to, open_fds, run_python
 
 
-@pytest.fixture
-def pair():
-    a, b = udsock.socketpair()
-    yield a, b
-    a.close()
-    b.close()
-
-
 
 
 def close_all(fds):

@@ -12,14 +12,6 @@ from conftest import fd_is_pipe_to, open_fds
 
 
 @pytest.fixture
-def pair():
-    a, b = udsock.socketpair()
-    yield a, b
-    a.close()
-    b.close()
-
-
-@pytest.fixture
 def pipes():
     ps = [os.pipe() for _ in range(4)]
     yield ps
