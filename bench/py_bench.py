@@ -71,12 +71,12 @@ def raw_recv_fds(s, p):
 
 
 def lib_send_fds(s, p):
-    if udsock.send_fds(s, b"x", [p.null]) != 1:
+    if udsock.send_fds(s, [b"x"], [p.null]) != 1:
         raise RuntimeError("udsock.send_fds sent nothing")
 
 
 def lib_recv_fds(s, p):
-    data, fds = udsock.recv_fds(s, 1, 1)
+    data, fds, _, _ = udsock.recv_fds(s, 1, 1)
     for fd in fds:
         os.close(fd)
     if data != b"x" or len(fds) != 1:

@@ -31,6 +31,28 @@ def abstract_addr():
     return "@udsock-py-test-%d-%d" % (os.getpid(), next(_names))
 
 
+@pytest.fixture
+def pair():
+    """A connected stream socketpair (a, b), closed after the test."""
+    import udsock
+    a, b = udsock.socketpair()
+    yield a, b
+    a.close()
+    b.close()
+
+
+@pytest.fixture
+def pipe():
+    """A pipe (r, w), closed after the test unless the test closed it."""
+    r, w = os.pipe()
+    yield r, w
+    for fd in (r, w):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def child_env(**extra):
     """The environment for a child Python that imports this udsock."""
     env = dict(os.environ)

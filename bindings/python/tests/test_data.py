@@ -13,14 +13,6 @@ import udsock
 from conftest import run_python
 
 
-@pytest.fixture
-def pair():
-    a, b = udsock.socketpair()
-    yield a, b
-    a.close()
-    b.close()
-
-
 def test_send_recv(pair):
     a, b = pair
     assert udsock.send(a, b"hello") == 5

@@ -63,7 +63,7 @@ def read_all(fd):
 def test_python_server_passes_an_fd_to_a_c_client(interop, sock_path):
     with udsock.listener(sock_path) as srv:
         proc = start(interop, "recv-fd", sock_path)
-        with udsock.accept(srv) as conn:
+        with udsock.accept(srv)[0] as conn:
             assert udsock.peer_cred(conn).pid == proc.pid
             r, w = os.pipe()
             udsock.send_fds(conn, b"take this pipe", [w])
@@ -76,8 +76,8 @@ def test_python_server_passes_an_fd_to_a_c_client(interop, sock_path):
 def test_c_client_passes_an_fd_to_a_python_server(interop, sock_path):
     with udsock.listener(sock_path) as srv:
         proc = start(interop, "send-fd", sock_path)
-        with udsock.accept(srv) as conn:
-            data, fds = udsock.recv_fds(conn, 64, 4)
+        with udsock.accept(srv)[0] as conn:
+            data, fds, _, _ = udsock.recv_fds(conn, 64, 4)
             assert data == b"pipe" and len(fds) == 1
             os.write(fds[0], b"hello from Python\n")
             os.close(fds[0])
@@ -87,7 +87,7 @@ def test_c_client_passes_an_fd_to_a_python_server(interop, sock_path):
 def test_frames_between_python_and_c(interop, sock_path):
     with udsock.listener(sock_path) as srv:
         proc = start(interop, "frames", sock_path)
-        with udsock.accept(srv) as conn:
+        with udsock.accept(srv)[0] as conn:
             for msg in (b"first frame", b"", b"x" * 3000):
                 udsock.send_frame(conn, msg)
                 assert udsock.recv_frame(conn) == msg.upper()

@@ -38,6 +38,12 @@ API = {
     "uds_send_creds": "send_creds", "uds_recv_creds": "recv_creds",
     "uds_sendmsg": "sendmsg", "uds_recvmsg": "recvmsg",
     "uds_send_batch": "send_batch", "uds_recv_batch": "recv_batch",
+    "uds_send_frame_fds": "send_frame_fds",
+    "uds_recv_frame_fds": "recv_frame_fds",
+    "uds_set_passpidfd": "set_passpidfd",
+    "uds_set_passrights": "set_passrights", "uds_recv_pidfd": "recv_pidfd",
+    "uds_recvmsg_pidfd": "recvmsg_pidfd",
+    "uds_recv_batch_pidfd": "recv_batch_pidfd",
     "uds_listen_fds": "listen_fds",
     "uds_listen_fd_by_name": "listen_fd_by_name",
     "uds_notify": "notify", "uds_notify_fds": "notify",
@@ -50,6 +56,7 @@ CONSTANTS = {
     "MAX_FDS": "UDS_MAX_FDS", "LISTEN_FDS_START": "UDS_LISTEN_FDS_START",
     "REPLACE_STALE": "UDS_REPLACE_STALE", "MSG_TRUNC": "UDS_MSG_TRUNC",
     "MSG_CTRUNC": "UDS_MSG_CTRUNC", "MSG_CRED": "UDS_MSG_CRED",
+    "MSG_PIDFD": "UDS_MSG_PIDFD",
 }
 
 
@@ -88,14 +95,14 @@ def test_library_path_is_the_chosen_one():
 
 def test_every_api_function_is_bound():
     for cname, pyname in API.items():
-        assert cname in udsock._PROTOS, cname
+        assert cname in udsock._lib.PROTOS, cname
         fn = getattr(udsock, pyname)
         assert callable(fn), pyname
 
 
 def test_every_api_function_is_in_the_library():
     for cname in API:
-        assert hasattr(udsock._cdll, cname), "library lacks " + cname
+        assert hasattr(udsock._lib.cdll, cname), "library lacks " + cname
 
 
 def test_header_declares_what_we_bind_and_the_same_constants():
@@ -112,7 +119,7 @@ def test_header_declares_what_we_bind_and_the_same_constants():
         assert m, "header has no value for " + cname
         assert int(m.group(1), 0) == getattr(udsock, pyname), cname
     # Functions added to the header later must be bound as well.
-    unbound = sorted(declared - set(udsock._PROTOS))
+    unbound = sorted(declared - set(udsock._lib.PROTOS))
     assert not unbound, "header functions without a binding: %s" % unbound
 
 
@@ -183,6 +190,7 @@ def test_falls_back_to_the_source_trees_build(tmp_path):
         pytest.skip("cannot tell where the library under test is")
     pkg = _copy_package(str(tmp_path))
     os.makedirs(str(tmp_path / "target" / "debug"))
+    (tmp_path / "Cargo.toml").write_text("")  # what marks a source tree
     os.symlink(real, str(tmp_path / "target" / "debug" / "libudsock.so"))
     p = run_python("import udsock; print(udsock.library_path()); "
                    "print(udsock.version())",
@@ -203,8 +211,15 @@ def test_import_error_says_what_was_tried(tmp_path):
     assert "ImportError" in err
     assert "UDSOCK_LIBRARY: not set" in err
     assert "find_library" in err
-    assert str(tmp_path / "target" / "release" / "libudsock.so") in err
-    assert str(tmp_path / "target" / "debug" / "libudsock.so") in err
+    assert os.path.join(pkg, "udsock", "libudsock*.so") in err
+    # Not a source tree (no Cargo.toml): its target/ is never tried, so
+    # never named.
+    assert "target" not in err
+    (tmp_path / "Cargo.toml").write_text("")
+    p = run_python("import udsock", env=_env_without_library(pkg),
+                   check=False)
+    assert str(tmp_path / "target" / "release" / "libudsock.so") in p.stderr
+    assert str(tmp_path / "target" / "debug" / "libudsock.so") in p.stderr
 
 
 def test_missing_function_fails_at_call_not_import():

@@ -12,12 +12,6 @@ from conftest import fd_is_pipe_to, open_fds
 ME = (os.getpid(), os.getuid(), os.getgid())
 
 
-@pytest.fixture
-def pipe():
-    r, w = os.pipe()
-    yield r, w
-    os.close(r)
-    os.close(w)
 
 
 def test_sendmsg_recvmsg_plain():

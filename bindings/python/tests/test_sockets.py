@@ -52,7 +52,7 @@ def test_bind_listen_accept_connect(sock_path):
         udsock.listen(srv, 4)
         assert stat.S_ISSOCK(os.stat(sock_path).st_mode)
         udsock.connect(cli, sock_path)
-        with udsock.accept(srv) as conn:
+        with udsock.accept(srv)[0] as conn:
             assert conn.type == socket.SOCK_STREAM
             assert conn.getblocking()
             assert not os.get_inheritable(conn.fileno())
@@ -71,7 +71,7 @@ def test_bind_and_connect_take_path_objects(tmp_path):
         udsock.bind(srv, p)
         udsock.listen(srv)
         udsock.connect(cli, p)
-        udsock.accept(srv).close()
+        udsock.accept(srv)[0].close()
         assert udsock.getsockname(srv) == str(p)
 
 
@@ -85,7 +85,7 @@ def test_bind_address_in_use(sock_path):
 
 def test_accept_nonblocking(sock_path):
     with udsock.listener(sock_path) as srv, udsock.dial(sock_path):
-        with udsock.accept(srv, socket.SOCK_NONBLOCK) as conn:
+        with udsock.accept(srv, socket.SOCK_NONBLOCK)[0] as conn:
             assert conn.getblocking() is False
             assert os.get_blocking(conn.fileno()) is False
             with pytest.raises(BlockingIOError):
@@ -96,13 +96,13 @@ def test_accept_on_nonblocking_listener_with_nothing_waiting(sock_path):
     with udsock.listener(sock_path,
                          type=socket.SOCK_STREAM | socket.SOCK_NONBLOCK) as l:
         with pytest.raises(BlockingIOError):
-            udsock.accept(l)
+            udsock.accept(l)[0]
 
 
 def test_accept_takes_an_int_fd(sock_path):
     with udsock.listener(sock_path, type=socket.SOCK_SEQPACKET) as srv, \
             udsock.dial(sock_path, socket.SOCK_SEQPACKET) as cli:
-        with udsock.accept(srv.fileno()) as conn:
+        with udsock.accept(srv.fileno())[0] as conn:
             assert conn.type == socket.SOCK_SEQPACKET
             cli.send(b"one")
             cli.send(b"two")
@@ -116,14 +116,14 @@ def test_abstract(abstract_addr):
         udsock.listen(srv)
         assert udsock.getsockname(srv) == abstract_addr
         udsock.connect_abstract(cli, name)
-        with udsock.accept(srv):
+        with udsock.accept(srv)[0]:
             assert udsock.getpeername(cli) == abstract_addr
 
 
 def test_abstract_name_with_nul_bytes(abstract_addr):
     addr = abstract_addr + "\0tail\x01"
     with udsock.listener(addr) as srv, udsock.dial(addr) as cli:
-        with udsock.accept(srv) as conn:
+        with udsock.accept(srv)[0] as conn:
             assert udsock.getsockname(srv) == addr
             assert udsock.getpeername(cli) == addr
             cli.sendall(b"x")
@@ -173,7 +173,7 @@ def test_listener_and_dial(tmp_path):
     p = tmp_path / "srv.sock"
     srv = udsock.listener(str(p))
     assert stat.S_ISSOCK(os.stat(str(p)).st_mode)
-    with udsock.dial(str(p)) as cli, udsock.accept(srv) as conn:
+    with udsock.dial(str(p)) as cli, udsock.accept(srv)[0] as conn:
         cli.sendall(b"hello")
         assert conn.recv(5) == b"hello"
     udsock.close(srv)
@@ -191,7 +191,7 @@ def test_listener_types(sock_path, type):
             cli.send(b"datagram")
             assert srv.recv(100) == b"datagram"
         else:
-            with udsock.accept(srv) as conn:
+            with udsock.accept(srv)[0] as conn:
                 cli.send(b"packet")
                 assert conn.recv(100) == b"packet"
                 assert conn.type == type
@@ -200,7 +200,7 @@ def test_listener_types(sock_path, type):
 def test_listener_abstract(abstract_addr):
     with udsock.listener(abstract_addr) as srv, udsock.dial(abstract_addr):
         assert udsock.getsockname(srv) == abstract_addr
-        udsock.accept(srv).close()
+        udsock.accept(srv)[0].close()
 
 
 def test_listener_mode(tmp_path):
@@ -223,13 +223,13 @@ def test_listener_mode_none_follows_umask(sock_path):
 
 def test_listener_over_stale_socket(sock_path):
     old = udsock.listener(sock_path)
-    old.close()  # a plain close: the socket file stays behind, stale
+    os.close(old.detach())  # close(2) alone: the file stays behind, stale
     assert os.path.exists(sock_path)
     with pytest.raises(OSError) as ei:
         udsock.listener(sock_path)
     assert ei.value.errno == errno.EADDRINUSE
     srv = udsock.listener(sock_path, replace_stale=True)
-    with udsock.dial(sock_path), udsock.accept(srv):
+    with udsock.dial(sock_path), udsock.accept(srv)[0]:
         pass
     udsock.close(srv)
     assert not os.path.exists(sock_path)
@@ -240,7 +240,7 @@ def test_listener_never_replaces_a_live_socket(sock_path):
         with pytest.raises(OSError) as ei:
             udsock.listener(sock_path, replace_stale=True)
         assert ei.value.errno == errno.EADDRINUSE
-        with udsock.dial(sock_path), udsock.accept(live):
+        with udsock.dial(sock_path), udsock.accept(live)[0]:
             pass
 
 
@@ -263,7 +263,7 @@ def test_long_paths(tmp_path):
     assert len(p.encode()) > 200
     srv = udsock.listener(p)
     assert stat.S_ISSOCK(os.stat(p).st_mode)
-    with udsock.dial(p) as cli, udsock.accept(srv) as conn:
+    with udsock.dial(p) as cli, udsock.accept(srv)[0] as conn:
         cli.sendall(b"long")
         assert conn.recv(4) == b"long"
     udsock.close(srv)
@@ -276,7 +276,7 @@ def test_long_path_bind_and_connect(tmp_path):
         udsock.bind(srv, p)
         udsock.listen(srv)
         udsock.connect(cli, p)
-        udsock.accept(srv).close()
+        udsock.accept(srv)[0].close()
         udsock.unlink(srv)
     assert not os.path.exists(p)
 
@@ -344,7 +344,7 @@ def test_unlink(sock_path):
         assert not os.path.exists(sock_path)
         with pytest.raises(FileNotFoundError):
             udsock.dial(sock_path)
-        with udsock.accept(srv) as conn:  # the listener itself still works
+        with udsock.accept(srv)[0] as conn:  # the listener itself still works
             early.sendall(b"still here")
             assert conn.recv(10) == b"still here"
     srv.close()
@@ -368,7 +368,7 @@ def test_reused_fd_number_is_not_mistaken_for_the_old_socket(sock_path):
     old = udsock.listener(sock_path)
     other = udsock.socket()
     fd = old.fileno()
-    old.close()  # plain close(2): the library is not told
+    os.close(old.detach())  # plain close(2): the library is not told
     os.dup2(other.fileno(), fd)  # same fd number, another socket
     other.close()
     try:
@@ -396,7 +396,7 @@ def test_close_rejects_other_objects():
 
 def test_unlink_path(tmp_path):
     p = str(tmp_path / "stale.sock")
-    udsock.listener(p).close()  # leaves the file
+    os.close(udsock.listener(p).detach())  # close(2) leaves the file
     udsock.unlink_path(p)
     assert not os.path.exists(p)
     f = tmp_path / "regular"
@@ -410,7 +410,7 @@ def test_unlink_path(tmp_path):
 
 def test_unlink_path_long(tmp_path):
     p = os.path.join(long_dir(tmp_path, 300), "stale.sock")
-    udsock.listener(p).close()
+    os.close(udsock.listener(p).detach())
     assert os.path.exists(p)
     udsock.unlink_path(p)
     assert not os.path.exists(p)
@@ -419,8 +419,11 @@ def test_unlink_path_long(tmp_path):
 def test_bad_fds():
     for fn, args in ((udsock.listen, ()), (udsock.getsockname, ()),
                      (udsock.accept, ()), (udsock.unlink, ())):
-        with pytest.raises(OSError) as ei:
+        # As CPython's own fd arguments: a negative int is a ValueError.
+        with pytest.raises(ValueError):
             fn(-1, *args)
+        with pytest.raises(OSError) as ei:
+            fn(1 << 30, *args)  # no such fd
         assert ei.value.errno in (errno.EBADF, errno.EINVAL), fn
     s = udsock.socket()
     s.close()

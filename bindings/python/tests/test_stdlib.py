@@ -20,12 +20,12 @@ def test_selectors(sock_path):
         with udsock.dial(sock_path) as cli:
             events = sel.select(timeout=10)
             assert [key.data for key, _ in events] == ["listener"]
-            with udsock.accept(srv, socket.SOCK_NONBLOCK) as conn:
+            with udsock.accept(srv, socket.SOCK_NONBLOCK)[0] as conn:
                 sel.register(conn, selectors.EVENT_READ, "conn")
                 udsock.send_fds(cli, b"fd", [cli.fileno()])
                 events = sel.select(timeout=10)
                 assert [key.data for key, _ in events] == ["conn"]
-                data, fds = udsock.recv_fds(conn, 10, 1)
+                data, fds, _, _ = udsock.recv_fds(conn, 10, 1)
                 assert data == b"fd"
                 os.close(fds[0])
                 sel.unregister(conn)
@@ -65,7 +65,7 @@ def test_asyncio_fd_passing_with_add_reader():
         got = loop.create_future()
         loop.add_reader(b, lambda: got.set_result(udsock.recv_fds(b, 10, 1)))
         udsock.send_fds(a, b"async", [w])
-        data, fds = await got
+        data, fds, _, _ = await got
         loop.remove_reader(b)
         return data, fds
 
@@ -80,7 +80,7 @@ def test_asyncio_fd_passing_with_add_reader():
 
 def test_socket_methods_and_makefile(sock_path):
     with udsock.listener(sock_path) as srv, udsock.dial(sock_path) as cli:
-        with udsock.accept(srv) as conn:
+        with udsock.accept(srv)[0] as conn:
             with cli.makefile("wb") as out, conn.makefile("rb") as inp:
                 out.write(b"line one\n")
                 out.flush()
@@ -122,7 +122,7 @@ def test_signal_handler_exception_interrupts_a_blocking_call(sock_path,
         try:
             with pytest.raises(Boom):
                 t.start()
-                udsock.accept(srv)  # nobody ever connects
+                udsock.accept(srv)[0]  # nobody ever connects
         finally:
             stop.set()
             t.join()
@@ -157,7 +157,7 @@ def test_reentrant_calls_do_not_share_the_scratch_space():
     # A signal handler or finalizer may call udsock between two bytecodes of
     # an outer call in the same thread. It must get its own buffers: the
     # outer call's are marked busy (simulated here).
-    outer = udsock._tls.s
+    outer = udsock._lib.tls.s
     outer.fds[0] = -12345
     outer.view[:4] = b"keep"
     a, b = udsock.socketpair()
@@ -165,7 +165,7 @@ def test_reentrant_calls_do_not_share_the_scratch_space():
     outer.busy = True
     try:
         udsock.send_fds(a, b"inner", [w])
-        data, fds = udsock.recv_fds(b, 100, 1)
+        data, fds, _, _ = udsock.recv_fds(b, 100, 1)
     finally:
         outer.busy = False
         a.close()
