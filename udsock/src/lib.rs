@@ -30,7 +30,9 @@
 //! [`addr`] (addresses), [`socket`] (create, bind, listen, accept, connect),
 //! [`io`] (data), [`frame`] (length-prefixed messages), [`activation`]
 //! (sd_listen_fds), [`notify`] (sd_notify), [`stream`] (frames with
-//! descriptors on non-blocking sockets, for event loops). Errors are
+//! descriptors on non-blocking sockets, for event loops), and with the
+//! `tokio` feature `udsock::tokio` (the same, awaited on tokio's
+//! `UnixStream`). Errors are
 //! [`Error`]: an errno and one line of text.
 //!
 //! ```
@@ -61,6 +63,8 @@ pub mod msg;
 pub mod notify;
 pub mod socket;
 pub mod stream;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 mod place;
 mod registry;
