@@ -171,14 +171,17 @@ check: stage
 
 check-rust:
 	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked -p udsock --features tokio
+	$(CARGO) run --locked --quiet -p udsock --features tokio --example tokio_fds
 	$(CARGO) run --locked --quiet -p udsock --example echo
 	$(CARGO) run --locked --quiet -p udsock --example fdserver
 	sh udsock/tools/dependent-check.sh
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet -p udsock
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps --quiet -p udsock --features tokio
 
 # Lints: Cargo.toml's [lints] table (every unsafe block documented).
 check-clippy:
 	$(CARGO) clippy -p udsock-c -p udsock --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p udsock --features tokio --all-targets --locked -- -D warnings
 
 check-abi: $(STAGE_DEP)
 	bash c-tests/abi-check.sh
