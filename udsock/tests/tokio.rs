@@ -112,6 +112,23 @@ fn split_frames() -> Vec<(Vec<u8>, usize)> {
         .collect()
 }
 
+/// Reads frames from `b` to the end of the stream, checking each against
+/// `frames` (bytes, and that many of `files` as descriptors); returns how
+/// many came.
+async fn read_all(b: &UnixStream, frames: &[(Vec<u8>, usize)], files: &[File]) -> usize {
+    let mut r = FrameReader::new(256, 3).unwrap();
+    let mut n = 0;
+    while let Some(frame) = r.read_frame(b).await.unwrap() {
+        let (data, nfds) = &frames[n];
+        assert_eq!(frame.data, &data[..], "frame {n}");
+        let fds: Vec<OwnedFd> = frame.fds.into_owned().collect();
+        assert_eq!(ids(&fds), ids(&files[..*nfds]), "frame {n}'s descriptors");
+        n += 1;
+    }
+    assert_eq!(r.pending(), (0, 0));
+    n
+}
+
 #[test]
 fn frames_written_a_byte_at_a_time_by_another_thread() {
     let _s = serial();
@@ -151,17 +168,7 @@ fn frames_written_a_byte_at_a_time_by_another_thread() {
         });
         let frames_read = rt.block_on(async {
             let b = UnixStream::from_std(b).unwrap();
-            let mut r = FrameReader::new(256, 3).unwrap();
-            let mut n = 0;
-            while let Some(frame) = r.read_frame(&b).await.unwrap() {
-                let (data, nfds) = &frames[n];
-                assert_eq!(frame.data, &data[..], "frame {n}");
-                let fds: Vec<OwnedFd> = frame.fds.into_owned().collect();
-                assert_eq!(ids(&fds), ids(&files[..*nfds]), "frame {n}'s descriptors");
-                n += 1;
-            }
-            assert_eq!(r.pending(), (0, 0));
-            n
+            read_all(&b, &frames, &files).await
         });
         (writer.join().unwrap(), frames_read)
     });
@@ -181,18 +188,7 @@ fn frames_written_a_byte_at_a_time_by_another_task() {
     runtime().block_on(async {
         let (a, b) = UnixStream::pair().unwrap();
         let watch = b.as_fd().try_clone_to_owned().unwrap();
-        let reader = async {
-            let mut r = FrameReader::new(256, 3).unwrap();
-            let mut n = 0;
-            while let Some(frame) = r.read_frame(&b).await.unwrap() {
-                let (data, nfds) = &frames[n];
-                assert_eq!(frame.data, &data[..], "frame {n}");
-                let fds: Vec<OwnedFd> = frame.fds.into_owned().collect();
-                assert_eq!(ids(&fds), ids(&files[..*nfds]), "frame {n}'s descriptors");
-                n += 1;
-            }
-            n
-        };
+        let reader = read_all(&b, &frames, &files);
         // One byte a write, as above; between writes the writer waits for
         // the reader to take the byte (yielding to it on this one thread).
         let writer = async {
