@@ -179,8 +179,12 @@ static inline pid_t start_signaller(int sig, int *stop) {
 /* Stops the signaller and reaps it. Returns 0 when it exited cleanly. */
 static inline int stop_signaller(pid_t child, int stop) {
     int status;
+    pid_t r;
     close(stop);
-    if (waitpid(child, &status, 0) != child)
+    /* The child may send one more signal before it sees the pipe close. */
+    while ((r = waitpid(child, &status, 0)) == -1 && errno == EINTR)
+        ;
+    if (r != child)
         return -1;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
