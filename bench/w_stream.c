@@ -254,7 +254,7 @@ static int reply_recv(bstate *s, int fd)
 #define OPS(snd, rcv, aft, sname, rname) {snd, rcv, aft, reply_send, reply_recv, sname, rname}
 
 const row bench_rows[] = {
-    {"reader-fds-1", "2b", "frame 64 B + 1 fd, non-blocking, resumable", SOCK_STREAM | SOCK_NONBLOCK, 1,
+    {"reader-fds-1", "2b", "frame 64 B + 1 fd non-blocking resumable", SOCK_STREAM | SOCK_NONBLOCK, 1,
      K_SINGLE | K_PINGPONG, 0, setup, teardown,
      {OPS(raw_send, raw_recv, close_got, "sendmsg DONTWAIT loop", "recvmsg prefix+body loop"),
       OPS(lib_send, lib_recv, close_got, "uds_writer_send", "uds_reader_read")}},
