@@ -46,7 +46,7 @@ use crate::error::{err, sys_err, Error, Result};
 use crate::fds::{FdBuf, MAX_FDS};
 use crate::frame::frame_len;
 use crate::sys::cmsg::{self, Aligned, Got, CONTROL_LEN};
-use crate::sys::stream::{send_parts, FrameStore};
+use crate::sys::stream::FrameStore;
 use crate::sys::{self, EAGAIN, ECONNRESET, EINPROGRESS, EINTR, EINVAL, EMSGSIZE, EPROTOTYPE, EXFULL, MSG_DONTWAIT};
 
 /// The most `recvmsg` calls one [`Reader::read`] makes, so that a peer
@@ -459,7 +459,7 @@ impl Writer {
                 } else {
                     let mut control = Aligned::<CONTROL_LEN>::new();
                     let control = cmsg::build(control.uninit(0, CONTROL_LEN), fds, None);
-                    send_parts(sock, &parts, control, MSG_DONTWAIT)
+                    cmsg::sendv(sock, &parts, control, MSG_DONTWAIT)
                 }
             } else if self.sent < 4 {
                 sys::sendv(sock, &[IoSlice::new(&prefix[self.sent..]), IoSlice::new(data)], MSG_DONTWAIT)

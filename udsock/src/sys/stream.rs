@@ -1,18 +1,12 @@
-//! What the resumable frame reader and writer (`crate::stream`) need from
-//! the system, kept apart from the rest of `sys`:
-//!
-//! * [`FrameStore`]: one zeroed allocation that holds a reader's frame
-//!   buffer and its descriptor slots, made once when the reader is created
-//!   (a failed allocation is reported, never an abort);
-//! * [`send_parts`]: one `sendmsg(2)` of several buffers with control data
-//!   (the writer's length prefix and body, with the frame's descriptors).
+//! What the resumable frame reader (`crate::stream`) needs from the
+//! system beyond the rest of `sys`: [`FrameStore`], one zeroed allocation
+//! that holds a reader's frame buffer and its descriptor slots, made once
+//! when the reader is created (a failed allocation is reported, never an
+//! abort). The writer sends with [`super::cmsg::sendv`].
 
 use std::alloc::{self, Layout};
-use std::io::IoSlice;
 use std::mem::{self, size_of};
-use std::os::fd::{BorrowedFd, RawFd};
-
-use super::SysResult;
+use std::os::fd::RawFd;
 
 /// A frame buffer of `bytes` bytes followed by descriptor slots, in one
 /// heap allocation of `RawFd` words (so the slots are aligned), zeroed.
@@ -69,25 +63,6 @@ impl FrameStore {
     pub fn slots(&self) -> usize {
         self.words.len() - self.head
     }
-}
-
-/// `sendmsg(2)` of `parts` as one write with `control` (made by
-/// [`super::cmsg::build`]; empty for none), to the connected peer
-/// (`flags | MSG_NOSIGNAL`).
-#[inline]
-pub fn send_parts(fd: BorrowedFd<'_>, parts: &[IoSlice<'_>], control: &[u8], flags: i32) -> SysResult<usize> {
-    // SAFETY: an all-zero msghdr is valid (no name, no data, no control).
-    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-    // IoSlice is guaranteed ABI-compatible with struct iovec on Unix.
-    msg.msg_iov = parts.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = parts.len() as _;
-    if !control.is_empty() {
-        msg.msg_control = control.as_ptr() as *mut libc::c_void;
-        msg.msg_controllen = control.len() as _;
-    }
-    // SAFETY: the iovecs and the control bytes point into live borrows for
-    // their stated lengths; the kernel only reads them.
-    unsafe { super::sendmsg(fd, &msg, flags) }
 }
 
 #[cfg(test)]
