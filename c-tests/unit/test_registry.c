@@ -393,6 +393,87 @@ static void test_inherited_lock(void) {
     CHECK(srv >= 0 && uds_close(srv) == 0);
 }
 
+/* Copies of a listener's lock across fork(2), found by a hostile review:
+   a child that closed its copy never removes the live parent's lock file,
+   a worker that closed its copy does not block a restart after its parent
+   died, and a record dropped by uds_connect releases its lock file. */
+static void test_lock_copies(void) {
+    char path[300], lock[320], far[600];
+    int srv, status, ready[2], hold[2], fd, s, d;
+    pid_t pid, worker;
+    char c;
+
+    snprintf(path, sizeof path, "%s/copies.sock", dir);
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    /* 1. uds_close of the inherited copy, then a listener on the path. */
+    srv = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+    CHECK(srv >= 0);
+    pid = fork();
+    if (pid == 0) {
+        int ok = uds_close(srv) == 0;
+        ok &= uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE) == -1 && errno == EADDRINUSE;
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(exists(lock) && is_socket_file(path));
+    /* The same after a plain close(2) and a reaped record in the child. */
+    pid = fork();
+    if (pid == 0) {
+        int ok, n;
+        close(srv);
+        n = uds_socket(SOCK_STREAM); /* srv's number: its record is reaped */
+        ok = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE) == -1 && errno == EADDRINUSE;
+        uds_close(n);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(exists(lock) && is_socket_file(path));
+    CHECK(uds_close(srv) == 0 && !exists(path) && !exists(lock));
+
+    /* 2. A server forks a worker that closes its copy with uds_close; the
+       server dies: a new listener takes the path while the worker lives. */
+    CHECK(pipe(ready) == 0 && pipe(hold) == 0);
+    pid = fork();
+    if (pid == 0) {
+        int l = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+        worker = fork();
+        if (worker == 0) {
+            close(ready[0]);
+            close(hold[1]);
+            c = l >= 0 && uds_close(l) == 0 ? 'w' : 'x';
+            (void)!write(ready[1], &c, 1);
+            (void)!read(hold[0], &c, 1); /* until the test closes its end */
+            _exit(0);
+        }
+        close(ready[1]);
+        close(hold[0]);
+        close(hold[1]);
+        for (;;)
+            pause(); /* killed below */
+    }
+    close(ready[1]);
+    close(hold[0]);
+    CHECK(read(ready[0], &c, 1) == 1 && c == 'w');
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &status, 0) == pid);
+    fd = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+    CHECK(fd >= 0);
+    CHECK(uds_close(fd) == 0 && !exists(path) && !exists(lock));
+    close(ready[0]);
+    close(hold[1]); /* the worker (orphaned) sees EOF and exits */
+
+    /* 3. A plain-closed listener's number reused by a socket that
+       uds_connect records (a long path): the lock file goes too. */
+    CHECK(long_path(far, dir, 400, 20) == 0);
+    d = uds_socket(SOCK_DGRAM);
+    CHECK(d >= 0 && uds_bind(d, far) == 0);
+    srv = uds_listener(path, SOCK_STREAM, 0, -1, UDS_REPLACE_STALE);
+    CHECK(srv >= 0 && exists(lock) && close(srv) == 0);
+    s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* outside the library */
+    CHECK(s == srv && uds_connect(s, far) == 0);
+    CHECK(!exists(lock));
+    CHECK(close(s) == 0 && uds_unlink_path(path) == 0 && uds_close(d) == 0);
+}
+
 /* Final components of 92..107 bytes (more than fit behind
    /proc/self/fd/N/) work for bind, connect, sendto, UDS_REPLACE_STALE,
    getsockname and unlink; the process's working directory never moves. */
@@ -466,6 +547,8 @@ int main(int argc, char **argv) {
         test_left_behind();
     if (want(argc, argv, "inherited_lock"))
         test_inherited_lock();
+    if (want(argc, argv, "lock_copies"))
+        test_lock_copies();
     if (want(argc, argv, "long_names"))
         test_long_names();
     CHECK(count_fds() == fds);

@@ -198,7 +198,7 @@ impl<'p> Place<'p> {
                 .map_err(|e| sys_err!(e, "open lock file {}.lock", Shown(self.path)))?;
             let held = sys::fstat(fd.as_raw_fd()).map_err(|e| sys_err!(e, "fstat lock file"))?;
             let lock = if sys::try_lock(fd.as_fd()).map_err(|e| sys_err!(e, "flock {}.lock", Shown(self.path)))? {
-                Lock { fd, id: id_of(&held) }
+                Lock { fd, id: id_of(&held), adopted: false }
             } else if let Some(lock) = registry::take_stale_lock(id_of(&held)) {
                 lock
             } else if !retried {
@@ -223,14 +223,33 @@ impl<'p> Place<'p> {
     }
 
     /// Removes `<name>.lock` if it is still the file `lock` holds, then
-    /// lets go of the lock.
+    /// lets go of the lock: for a lock this process acquired, which nobody
+    /// else can hold while it does. An adopted lock ([`Lock::adopted`]) may
+    /// be shared with a live listener in another process: it is only let go of.
     fn release(&self, lock: Lock) {
+        if lock.adopted {
+            return drop(lock);
+        }
         if let Ok(lock_name) = self.lock_name() {
             if matches!(sys::lstat_at(self.dirfd(), lock_name.as_cstr()), Ok(st) if id_of(&st) == lock.id) {
                 let _ = sys::unlink_at(self.dirfd(), lock_name.as_cstr());
             }
         }
         drop(lock);
+    }
+
+    /// Lets go of the lock of a listener that is gone here, then removes
+    /// `<name>.lock` only if nobody holds it any more: a process forked
+    /// while the listener lived shares the lock's open file description and
+    /// may still serve the path.
+    fn release_if_unheld(&self, lock: Lock) {
+        let id = lock.id;
+        drop(lock);
+        let Ok(lock_name) = self.lock_name() else { return };
+        let Ok(fd) = sys::open_existing_lock(self.dirfd(), lock_name.as_cstr()) else { return };
+        if matches!(sys::fstat(fd.as_raw_fd()), Ok(st) if id_of(&st) == id) && sys::try_lock(fd.as_fd()) == Ok(true) {
+            self.release(Lock { fd, id, adopted: false });
+        }
     }
 
     /// Removes the socket file at the name, but only if it is a socket and,
@@ -379,6 +398,9 @@ pub(crate) fn bind(fd: BorrowedFd<'_>, path: &[u8], opts: BindOptions) -> Result
     let lock = if opts.replace_stale { Some(place.lock()?) } else { None };
     match place.bind_and_settle(fd, opts.mode, opts.replace_stale) {
         Ok((file, alias)) => {
+            // Bound: whatever listener the lock was taken over from is gone
+            // everywhere (its file was stale or absent), so it is ours now.
+            let lock = lock.map(|l| Lock { adopted: false, ..l });
             let bound = BoundFile { path: path.into(), alias, dir: place.dir_path(), file, lock };
             registry::record_bound(fd.as_raw_fd(), socket, bound, release_lock);
             Ok(())
@@ -413,15 +435,15 @@ pub(crate) fn unlink(fd: BorrowedFd<'_>) -> Result<()> {
     removed
 }
 
-/// Lets go of the lock of a listener whose socket is gone, removing
-/// `<path>.lock` while the lock is still held (nobody else can hold it
-/// then). Its socket file stays, as a plain close(2) leaves any socket's
+/// Lets go of the lock of a listener whose socket is gone here, removing
+/// `<path>.lock` if nobody holds it any more (a process forked while the
+/// listener lived may share the lock and still serve the path). Its socket file stays, as a plain close(2) leaves any socket's
 /// file (a dup or a forked copy may still serve it; a `UDS_REPLACE_STALE`
 /// listener replaces it once it is stale). A lock file whose directory
 /// has moved is left where it now is.
 pub(crate) fn release_lock(file: &BoundFile, lock: Lock) {
     match Place::of(file) {
-        Ok(place) => place.release(lock),
+        Ok(place) => place.release_if_unheld(lock),
         Err(_) => drop(lock),
     }
 }

@@ -51,6 +51,11 @@ pub(crate) struct Lock {
     #[allow(dead_code)] // held, not read: the flock lasts while this open file description does
     pub fd: OwnedFd,
     pub id: Id,
+    /// Taken over from a listener that is gone here, rather than acquired
+    /// by this call: another process (forked from this one, or this one's
+    /// parent) may share its open file description and serve the path, so
+    /// a listener that fails with it must not remove `<path>.lock`.
+    pub adopted: bool,
 }
 
 /// The socket file a socket the library bound created.
@@ -92,7 +97,7 @@ struct Record {
 #[derive(Default)]
 struct Table {
     /// Indexed by fd.
-    slots: Vec<Option<Record>>,
+    slots: Vec<Option<Box<Record>>>,
     /// The fds that have a record, for the sweep.
     live: Vec<RawFd>,
     /// Socket identity -> the fd of its record.
@@ -109,11 +114,11 @@ struct Table {
 
 impl Table {
     fn get(&self, fd: RawFd) -> Option<&Record> {
-        self.slots.get(usize::try_from(fd).ok()?)?.as_ref()
+        self.slots.get(usize::try_from(fd).ok()?)?.as_deref()
     }
 
     fn get_mut(&mut self, fd: RawFd) -> Option<&mut Record> {
-        self.slots.get_mut(usize::try_from(fd).ok()?)?.as_mut()
+        self.slots.get_mut(usize::try_from(fd).ok()?)?.as_deref_mut()
     }
 
     /// The record of socket `id`, wherever it is; not checked for liveness.
@@ -142,11 +147,11 @@ impl Table {
         self.live.push(fd);
         self.by_socket.insert(socket, fd);
         RECORDS.fetch_add(1, Ordering::AcqRel);
-        (self.slots[i].insert(r), old)
+        (self.slots[i].insert(Box::new(r)), old)
     }
 
     fn remove(&mut self, fd: RawFd) -> Option<Record> {
-        let r = self.slots.get_mut(usize::try_from(fd).ok()?)?.take()?;
+        let r = *self.slots.get_mut(usize::try_from(fd).ok()?)?.take()?;
         RECORDS.fetch_sub(1, Ordering::AcqRel);
         self.live.swap_remove(r.at);
         if let Some(&moved) = self.live.get(r.at) {
@@ -200,16 +205,17 @@ pub(crate) type ReleaseLock = fn(&BoundFile, Lock);
 
 impl Table {
     /// Releases what a removed record held. A lock inherited across
-    /// fork(2) is kept here instead: its open file description is shared
-    /// with the process that took it, so letting go of this copy frees
-    /// nothing, while keeping it lets a listener of this process take the
-    /// path over.
-    fn reap(&mut self, r: Option<Record>, release: ReleaseLock) {
+    /// fork(2) is never released here (its open file description is shared
+    /// with the process that took it, whose listener may live): when the
+    /// record is closed explicitly (`uds_close`), this copy is just closed;
+    /// when it is found stale, the copy is kept so that a listener of this
+    /// process can take the path over ([`take_stale_lock`]).
+    fn reap(&mut self, r: Option<Record>, release: ReleaseLock, explicit: bool) {
         let Some(Record { file: Some(mut file), pid, .. }) = r else { return };
         if let Some(lock) = file.lock.take() {
             if pid == sys::getpid() {
                 release(&file, lock);
-            } else {
+            } else if !explicit {
                 self.inherited.insert(lock.id, lock);
             }
         }
@@ -273,7 +279,7 @@ pub(crate) fn fd_reused(fd: RawFd, release: ReleaseLock) {
     if !empty() {
         with(|t| {
             let r = t.remove(fd);
-            t.reap(r, release)
+            t.reap(r, release, false)
         })
     }
 }
@@ -301,7 +307,7 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile, release: Rele
         if let Some(lock) = lock {
             t.by_lock.insert(lock, fd);
         }
-        t.reap(old, release);
+        t.reap(old, release, false);
         drop(replaced);
         t.sweep_candidates()
     });
@@ -311,7 +317,7 @@ pub(crate) fn record_bound(fd: RawFd, socket: Id, file: BoundFile, release: Rele
 /// `conn` was accepted from `listener`: if the library bound that listener
 /// to a name the kernel reports otherwise, `conn`'s local name is the
 /// listener's real path.
-pub(crate) fn record_accepted(listener: RawFd, conn: RawFd) {
+pub(crate) fn record_accepted(listener: RawFd, conn: RawFd, release: ReleaseLock) {
     if !HAS_ALIASES.load(Ordering::Acquire) {
         return;
     }
@@ -323,7 +329,8 @@ pub(crate) fn record_accepted(listener: RawFd, conn: RawFd) {
             _ => None,
         };
         if let Some(path) = path {
-            t.remove(conn);
+            let old = t.remove(conn);
+            t.reap(old, release, false);
             t.insert(conn, cid).0.local = Some(path);
         }
     });
@@ -337,7 +344,8 @@ pub(crate) fn record_connected(fd: RawFd, path: &[u8], release: ReleaseLock) {
         match t.of_socket(id).map(|(at, _)| at) {
             Some(at) => t.get_mut(at).expect("found").peer = Some(path),
             None => {
-                t.remove(fd);
+                let old = t.remove(fd);
+                t.reap(old, release, false);
                 t.insert(fd, id).0.peer = Some(path);
             }
         }
@@ -371,7 +379,7 @@ fn sweep(candidates: [Option<(RawFd, Id, u64)>; 2], release: ReleaseLock) {
         if socket_id(fd) != Some(id) {
             with(|t| {
                 let r = if t.get(fd).is_some_and(|r| r.serial == serial) { t.remove(fd) } else { None };
-                t.reap(r, release)
+                t.reap(r, release, false)
             })
         }
     }
@@ -411,7 +419,7 @@ pub(crate) fn forget(fd: RawFd, release: ReleaseLock) {
     if !empty() {
         with(|t| {
             let r = t.remove(fd);
-            t.reap(r, release)
+            t.reap(r, release, true)
         })
     }
 }
@@ -462,7 +470,7 @@ pub(crate) fn take_stale_lock(lock: Id) -> Option<Lock> {
     });
     let (fd, id) = match found {
         Some(found) => found,
-        None => return with(|t| t.inherited.remove(&lock)),
+        None => return with(|t| t.inherited.remove(&lock)).map(|l| Lock { adopted: true, ..l }),
     };
     if socket_id(fd) == Some(id) {
         return None; // its listener is alive (here, or inherited across fork)
@@ -471,7 +479,7 @@ pub(crate) fn take_stale_lock(lock: Id) -> Option<Lock> {
         let r = t.get_mut(fd).filter(|r| r.socket == id)?;
         let l = r.file.as_mut()?.lock.take()?;
         t.by_lock.remove(&lock);
-        Some(l)
+        Some(Lock { adopted: true, ..l })
     })
 }
 

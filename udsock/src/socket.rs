@@ -115,7 +115,7 @@ pub fn accept(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd> {
     }
     let conn = sys::accept(fd, flags).map_err(|e| sys_err!(e, "accept on fd {}", fd.as_raw_fd()))?;
     fresh(&conn);
-    registry::record_accepted(fd.as_raw_fd(), conn.as_raw_fd());
+    registry::record_accepted(fd.as_raw_fd(), conn.as_raw_fd(), place::release_lock);
     Ok(conn)
 }
 

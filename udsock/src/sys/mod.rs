@@ -486,6 +486,14 @@ pub fn open_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
     .map(fd_from)
 }
 
+/// Opens an existing lock file `name` in `dir` (never creating one, never
+/// following a symlink).
+pub fn open_existing_lock(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
+    // SAFETY: as for open_lock.
+    syscall!(unsafe { libc::openat(dir, name.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC) })
+        .map(fd_from)
+}
+
 /// Opens `name` in `dir` with `O_PATH`, following a symlink as connect(2)
 /// does: a handle to connect or send to through `/proc/self/fd/N`.
 pub fn open_socket_file(dir: RawFd, name: &CStr) -> SysResult<OwnedFd> {
