@@ -78,8 +78,9 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// frame is queued the socket polls readable though the call fails, so a
 /// level-triggered poll loop spins until the rest arrives: wait with
 /// edge-triggered epoll (`EPOLLET`), or read such frames blocking. On a
-/// `SOCK_SEQPACKET` socket a prefix sent as a message of its own is
-/// followed by a wait for the body's message.
+/// non-blocking `SOCK_SEQPACKET` socket a prefix sent as a message of its
+/// own, whose body's message has not arrived, is consumed and reported as
+/// a cut frame (`EPROTOTYPE`): the call never waits for it.
 ///
 /// Every call starts with a peek (`MSG_PEEK`) at what is queued: a frame
 /// that has wholly arrived and fits 252 bytes then costs one more system

@@ -192,6 +192,26 @@ static void test_interrupted_batch(void) {
     close(sv[1]);
 }
 
+/* A non-blocking SOCK_SEQPACKET socket whose peer sent a length prefix as
+   a message of its own and nothing more: the call never waits for the
+   body (a hostile peer would hold the event loop); the frame is cut. */
+static void test_seqpacket_prefix_alone(void) {
+    int sv[2];
+    uint32_t n32 = 10;
+    char buf[32];
+    size_t len = 0;
+
+    CHECK(uds_socketpair(SOCK_SEQPACKET | SOCK_NONBLOCK, sv) == 0);
+    CHECK(send(sv[0], &n32, 4, 0) == 4);
+    alarm(5); /* a wait would end the test here, not hang it */
+    EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+    alarm(0);
+    CHECK(strstr(uds_last_error(), "cut") != NULL);
+    CHECK(uds_send_frame(sv[0], "whole", 5) == 0);
+    CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 5 && memcmp(buf, "whole", 5) == 0);
+    CHECK(uds_close(sv[0]) == 0 && uds_close(sv[1]) == 0);
+}
+
 int main(void) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return 1;
@@ -200,5 +220,6 @@ int main(void) {
     test_stall_with_fds();
     test_sends_never_leave_part();
     test_interrupted_batch();
+    test_seqpacket_prefix_alone();
     DONE();
 }

@@ -379,9 +379,13 @@ fn read_whole_rest(fd: BorrowedFd<'_>, body: &mut [u8], n: usize, r: &mut impl R
 #[inline(never)]
 fn read_frame_slow(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what: &str) -> Result<Frame> {
     let read = &mut |b: &mut [u8]| r.read(fd, b);
-    if sys::nonblocking(fd) {
+    let nonblocking = sys::nonblocking(fd);
+    if nonblocking {
         whole_frame_queued(fd, what)?;
     }
+    // A message socket that is non-blocking never waits for a body sent as
+    // a message of its own: the prefix is taken by then, so the frame is cut.
+    let wait_for_body = !(nonblocking && !is_stream(fd));
     let mut header = [0u8; 4];
     match fill_with(fd, &mut header, false, read) {
         Ok(Fill::Full) => {}
@@ -396,8 +400,13 @@ fn read_frame_slow(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what
     }
     let len = u32::from_ne_bytes(header) as usize;
     if len <= buf.len() {
-        return match fill_with(fd, &mut buf[..len], true, read) {
+        return match fill_with(fd, &mut buf[..len], wait_for_body, read) {
             Ok(Fill::Full) => Ok(Frame::Data(len)),
+            Err((EAGAIN, 0)) if !wait_for_body => Err(err!(
+                EPROTOTYPE,
+                "{what} on fd {}: non-blocking, and the {len}-byte body of a prefix sent as a message of its own is not here: the frame is cut",
+                fd.as_raw_fd()
+            )),
             Ok(Fill::Eof(got)) => Err(ended(fd, got, len, what)),
             Err((EPROTOTYPE, _)) => Err(not_a_stream(fd, what)),
             Err((e, got)) => Err(sys_err!(e, "{what} on fd {}: after {got} of {len} bytes", fd.as_raw_fd())),
