@@ -385,7 +385,7 @@ fn read_frame_slow(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what
     }
     // A message socket that is non-blocking never waits for a body sent as
     // a message of its own: the prefix is taken by then, so the frame is cut.
-    let wait_for_body = !(nonblocking && !is_stream(fd));
+    let wait_for_body = !nonblocking || is_stream(fd);
     let mut header = [0u8; 4];
     match fill_with(fd, &mut header, false, read) {
         Ok(Fill::Full) => {}
