@@ -9,6 +9,31 @@
 
 #define NFILES 253
 
+/* A raw sendmsg(2) of len bytes with nfds (0..NFILES) descriptors as one
+   SCM_RIGHTS block: what a program that does not use the library sends. */
+static inline ssize_t raw_sendmsg(int sock, const void *buf, size_t len, const int *fds, size_t nfds) {
+    union { char b[CMSG_SPACE(NFILES * sizeof(int))]; struct cmsghdr align; } u;
+    struct iovec iov;
+    struct msghdr m;
+    iov.iov_base = (void *)buf;
+    iov.iov_len = len;
+    memset(&m, 0, sizeof m);
+    memset(&u, 0, sizeof u);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (nfds) {
+        struct cmsghdr *c;
+        m.msg_control = u.b;
+        m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    }
+    return sendmsg(sock, &m, MSG_NOSIGNAL);
+}
+
 /* The highest descriptor number open. */
 static inline int highest_fd(void) {
     int max = -1, fd;

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <udsock.h>
 #include "check.h"
-#include "util.h"
+#include "anc.h"
 
 /* Each marker is a pipe's write end: its inode tells which one arrived. */
 #define NMARK 8
@@ -37,24 +37,7 @@ static int are_marks(const int *got, size_t n, int first) {
 
 /* A raw sendmsg of len bytes, with nfds markers from mark[first]. */
 static ssize_t raw_send(int sock, const void *buf, size_t len, int first, size_t nfds) {
-    union { char b[CMSG_SPACE(NMARK * sizeof(int))]; struct cmsghdr align; } u;
-    struct iovec iov = { (void *)buf, len };
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    memset(&u, 0, sizeof u);
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    if (nfds) {
-        struct cmsghdr *c;
-        m.msg_control = u.b;
-        m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), &mark[first], nfds * sizeof(int));
-    }
-    return sendmsg(sock, &m, MSG_NOSIGNAL);
+    return raw_sendmsg(sock, buf, len, &mark[first], nfds);
 }
 
 /* The wire bytes of a frame holding text (no NUL). */

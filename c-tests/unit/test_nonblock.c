@@ -12,29 +12,12 @@
 #include <sys/time.h>
 #include <udsock.h>
 #include "check.h"
-#include "util.h"
+#include "anc.h"
 
 static int mark[2];
 
 static ssize_t raw_send(int sock, const void *buf, size_t len, int with_fds) {
-    union { char b[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr align; } u;
-    struct iovec iov = { (void *)buf, len };
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    memset(&u, 0, sizeof u);
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    if (with_fds) {
-        struct cmsghdr *c;
-        m.msg_control = u.b;
-        m.msg_controllen = sizeof u.b;
-        c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-        memcpy(CMSG_DATA(c), mark, sizeof mark);
-    }
-    return sendmsg(sock, &m, MSG_NOSIGNAL);
+    return raw_sendmsg(sock, buf, len, mark, with_fds ? 2 : 0);
 }
 
 /* A peer that stalls mid-frame, the descriptors on the prefix's second

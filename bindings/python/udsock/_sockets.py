@@ -7,9 +7,9 @@ import socket as _socket
 from typing import Any, Optional, Tuple, Union
 
 from ._lib import (AF_UNIX, REPLACE_STALE, SOCK_NONBLOCK, SOCK_STREAM, Addr,
-                   AddrLike, PathLike, Scratch, Socket, SocketLike, addr_arg,
+                   AddrLike, PathLike, Socket, SocketLike, addr_arg,
                    addr_str, check_retry, einval, error, fd_of, fill_addr,
-                   c_int, fsdecode, lib, name_arg, path_arg, tls)
+                   c_int, fsdecode, lib, name_arg, path_arg, scratch)
 
 __all__ = [
     "getsockname", "getpeername", "format_addr", "socket", "bind",
@@ -59,28 +59,20 @@ def getsockname(sock: SocketLike) -> str:
     path, not the /proc alias; if it is longer than 108 bytes, only its
     first 108 bytes followed by "...".
     """
-    fd = fd_of(sock)
-    s = tls.s
-    if s.busy:  # re-entered from a signal handler or finalizer
-        s = Scratch()
-    s.busy = True
-    try:
-        if lib.uds_getsockname(fd, s.addraddr) < 0:
-            raise error()
-        return addr_str(s.addr, s.addraddr)
-    finally:
-        s.busy = False
+    return _name(sock, lib.uds_getsockname)
 
 
 def getpeername(sock: SocketLike) -> str:
     """The connected peer's address: "/path", "@name", or "" if unnamed."""
+    return _name(sock, lib.uds_getpeername)
+
+
+def _name(sock: SocketLike, call: Any) -> str:
+    """uds_getsockname or uds_getpeername into this thread's scratch uds_addr."""
     fd = fd_of(sock)
-    s = tls.s
-    if s.busy:  # re-entered from a signal handler or finalizer
-        s = Scratch()
-    s.busy = True
+    s = scratch()
     try:
-        if lib.uds_getpeername(fd, s.addraddr) < 0:
+        if call(fd, s.addraddr) < 0:
             raise error()
         return addr_str(s.addr, s.addraddr)
     finally:
