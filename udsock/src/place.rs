@@ -143,21 +143,38 @@ impl<'p> Place<'p> {
     ///
     /// A socket file that cannot be ours (it accepts a connection, or is of
     /// another type) was swapped in after the bind: `EADDRINUSE`, and it is
-    /// neither chmod'ed nor recorded, so it is never removed later.
+    /// neither chmod'ed nor recorded, so it is never removed later. On any
+    /// other failure the file is removed: by its identity once that is
+    /// known, by name when no descriptor could be opened to learn it.
     fn settle(&self, mode: Option<u32>, ty: i32) -> Result<Id> {
-        let inode = sys::open_inode(self.dirfd(), self.name.as_cstr())
-            .map_err(|e| sys_err!(e, "open bound socket file {}", Shown(self.path)))?;
-        let st = sys::fstat(inode.as_raw_fd()).map_err(|e| sys_err!(e, "fstat {}", Shown(self.path)))?;
+        let opened = sys::open_inode(self.dirfd(), self.name.as_cstr())
+            .and_then(|inode| sys::fstat(inode.as_raw_fd()).map(|st| (inode, st)));
+        let (inode, st) = match opened {
+            Ok(found) => found,
+            Err(e) => {
+                // No descriptor to check the file with (EMFILE near the
+                // limit): it is the one this bind just made, removed by name.
+                let _ = self.remove_socket(None);
+                return Err(sys_err!(e, "open bound socket file {}", Shown(self.path)));
+            }
+        };
         if !sys::is_socket(&st) {
             return Err(err!(EEXIST, "{} was replaced by something that is not a socket", Shown(self.path)));
         }
         if !could_be_ours(&inode, ty) {
             return Err(err!(EADDRINUSE, "{} was replaced by a live socket; left alone", Shown(self.path)));
         }
+        let id = id_of(&st);
         if let Some(mode) = mode {
-            self.chmod_bound(&inode, id_of(&st), mode)?;
+            if let Err(e) = self.chmod_bound(&inode, id, mode) {
+                // Ours, identity known: removed only if it is still that file.
+                if e.errno() != EADDRINUSE {
+                    let _ = self.remove_socket(Some(id));
+                }
+                return Err(e);
+            }
         }
-        Ok(id_of(&st))
+        Ok(id)
     }
 
     /// Sets the mode of the bound socket file `inode` (identity `id`):
@@ -358,14 +375,9 @@ impl<'p> Place<'p> {
             bound => bound?,
         };
         let ty = sys::socket_type(fd).map_err(|e| sys_err!(e, "SO_TYPE of fd {}", fd.as_raw_fd()))?;
-        let file = self.settle(mode, ty).map_err(|e| {
-            // Remove the file only if it is ours: not when the path was
-            // swapped for something else (EEXIST, EADDRINUSE) after the bind.
-            if e.errno() != EEXIST && e.errno() != EADDRINUSE {
-                let _ = self.remove_socket(None);
-            }
-            e
-        })?;
+        // settle removes what it finds to be ours when it fails, never a
+        // file swapped in after the bind (EEXIST, EADDRINUSE).
+        let file = self.settle(mode, ty)?;
         Ok((file, alias))
     }
 
