@@ -161,6 +161,31 @@ static void test_messages_and_the_timing_rule(void) {
     }
 }
 
+/* A message that carries descriptors, read with uds_recv_creds (a pidfd
+   besides where SO_PASSPIDFD is on): its bytes and credentials arrive and
+   none of its descriptors stays open. */
+static void test_descriptors_on_a_credentials_read(void) {
+    int t, sv[2], fds[3], before;
+    uds_cred c;
+    char buf[8];
+    for (t = 0; t < 3; t++) {
+        CHECK(uds_socketpair(types[t], sv) == 0);
+        CHECK(uds_set_passcred(sv[1], 1) == 0);
+        if (uds_set_passpidfd(sv[1], 1) != 0)
+            CHECK(errno == ENOPROTOOPT);
+        CHECK(pipe(fds) == 0);
+        fds[2] = fds[0];
+        before = count_fds();
+        CHECK(uds_send_fds(sv[0], "abc", 3, fds, 3) == 3);
+        c.pid = 7;
+        CHECK(uds_recv_creds(sv[1], buf, sizeof buf, &c) == 3 && memcmp(buf, "abc", 3) == 0);
+        CHECK(is_own(&c));
+        CHECK(count_fds() == before);
+        close_all(fds, 2);
+        close_all(sv, 2);
+    }
+}
+
 /* Without privileges (dropped first when running as root), claiming
    another pid or uid is refused with the kernel's EPERM. */
 static void child_forges(void *arg) {
@@ -272,6 +297,7 @@ int main(void) {
     test_peer_in_another_process();
     test_no_peer_and_bad_arguments();
     test_messages_and_the_timing_rule();
+    test_descriptors_on_a_credentials_read();
     test_forged();
     test_own_credentials_across_fork_and_setuid();
     test_security_label();

@@ -159,11 +159,13 @@ pub fn send_creds(fd: BorrowedFd<'_>, data: &[u8], cred: Option<Cred>) -> Result
         None if kernel_stamps_own(fd) => None,
         None => Some(Cred::own()),
     };
-    if cred.is_none() && data.is_empty() && sys::socket_type(fd) == Ok(sys::SOCK_STREAM) {
-        // Nothing attached in user space, so the carrier byte is ours to add.
-        return msg::send(fd, &Message { data: b"\0", ..Message::default() }, 0, "send_creds").map(|_| 0);
+    match cred {
+        // Nothing attached in user space: the bytes alone (and on a stream,
+        // for no bytes, the carrier byte, which is then ours to add).
+        None if !data.is_empty() => msg::send_bytes(fd, data, 0, "send_creds"),
+        None if sys::socket_type(fd) == Ok(sys::SOCK_STREAM) => msg::send_bytes(fd, b"\0", 0, "send_creds").map(|_| 0),
+        _ => msg::send(fd, &Message { data, cred, ..Message::default() }, 0, "send_creds"),
     }
-    msg::send(fd, &Message { data, cred, ..Message::default() }, 0, "send_creds")
 }
 
 /// Whether the kernel attaches the caller's credentials to every message
@@ -194,7 +196,7 @@ fn want_creds(fd: BorrowedFd<'_>) -> Result<()> {
 #[inline]
 pub fn recv_creds(fd: BorrowedFd<'_>, data: &mut [u8]) -> Result<(usize, Cred)> {
     want_creds(fd)?;
-    let a = msg::receive(fd, data, &mut [], None, 0, "recv_creds")?;
+    let a = msg::receive_cred(fd, data, "recv_creds")?;
     Ok((a.bytes, a.cred.unwrap_or(Cred::NONE)))
 }
 

@@ -220,22 +220,34 @@ pub(crate) fn send(fd: BorrowedFd<'_>, m: &Message<'_>, flags: i32, what: &str) 
     let mut control = Aligned::<CONTROL_LEN>::new();
     let control = cmsg::build(control.uninit(0, CONTROL_LEN), m.fds, m.cred.map(Cred::to_kernel));
     let to = target.as_ref().map(|t| &t.raw);
-    let mut sent = cmsg::send(fd, data, control, to, flags).map_err(|e| send_error(fd, e, m, what))?;
-    // A stream may take part of it: the descriptors went with the first
-    // part, the rest follows. Where the socket would block (non-blocking,
-    // MSG_DONTWAIT, a send timeout) the count so far is returned, as
-    // sendmsg(2) does: waiting would hang a caller's event loop.
-    while sent < m.data.len() {
-        match sys::send(fd, &m.data[sent..], flags) {
+    let sent = cmsg::send(fd, data, control, to, flags).map_err(|e| send_error(fd, e, m, what))?;
+    send_rest(fd, m.data, sent, flags, what)
+}
+
+/// Sends `data`, bytes only, to the connected peer, as [`send`] sends a
+/// message with nothing attached, minus the message's bookkeeping.
+#[inline]
+pub(crate) fn send_bytes(fd: BorrowedFd<'_>, data: &[u8], flags: i32, what: &str) -> Result<usize> {
+    let sent = sys::send(fd, data, flags).map_err(|e| sys_err!(e, "{what} on fd {}: {} bytes", fd.as_raw_fd(), data.len()))?;
+    send_rest(fd, data, sent, flags, what)
+}
+
+/// After a first send took `sent` bytes of `data`: a stream may take part
+/// of it (the descriptors went with the first part), and the rest follows.
+/// Where the socket would block (non-blocking, MSG_DONTWAIT, a send
+/// timeout) the count so far is returned, as sendmsg(2) does: waiting
+/// would hang a caller's event loop.
+#[inline(always)]
+fn send_rest(fd: BorrowedFd<'_>, data: &[u8], mut sent: usize, flags: i32, what: &str) -> Result<usize> {
+    while sent < data.len() {
+        match sys::send(fd, &data[sent..], flags) {
             Ok(k) => sent += k,
             Err(EAGAIN) => return Ok(sent),
             Err(EINTR) => {}
-            Err(e) => {
-                return Err(sys_err!(e, "{what} on fd {}: failed after {sent} of {} bytes", fd.as_raw_fd(), m.data.len()))
-            }
+            Err(e) => return Err(sys_err!(e, "{what} on fd {}: failed after {sent} of {} bytes", fd.as_raw_fd(), data.len())),
         }
     }
-    Ok(m.data.len())
+    Ok(data.len())
 }
 
 /// Receives one message: data into `data`, descriptors into `slots`.
@@ -249,14 +261,27 @@ pub(crate) fn receive(
     what: &str,
 ) -> Result<Arrival> {
     let got = cmsg::recv(fd, data, slots, from, flags).map_err(|e| sys_err!(e, "{what} on fd {}", fd.as_raw_fd()))?;
-    let mut a = Arrival::from_got(&got);
+    Ok(arrived(fd, &got))
+}
+
+/// Receives one message and its credentials, if any: the descriptors or
+/// pidfd it carried are closed by the kernel (no room is offered).
+#[inline]
+pub(crate) fn receive_cred(fd: BorrowedFd<'_>, data: &mut [u8], what: &str) -> Result<Arrival> {
+    let got = cmsg::recv_cred(fd, data, 0).map_err(|e| sys_err!(e, "{what} on fd {}", fd.as_raw_fd()))?;
+    Ok(arrived(fd, &got))
+}
+
+#[inline(always)]
+fn arrived(fd: BorrowedFd<'_>, got: &Got) -> Arrival {
+    let mut a = Arrival::from_got(got);
     if a.bytes == 0 && a.cred.is_some() && sys::socket_type(fd) == Ok(SOCK_STREAM) {
         // The end of a stream: with SO_PASSCRED on, the kernel still adds
         // a credentials message, of zeros (which would read as root).
         // Nobody sent anything, so nobody's credentials came.
         a.cred = None;
     }
-    Ok(a)
+    a
 }
 
 /// Sends one message: data, descriptors, credentials, to an address or

@@ -311,10 +311,15 @@ fn name_ptr(a: &RawAddr) -> *mut libc::c_void {
     (&a.sun as *const libc::sockaddr_un as *mut libc::sockaddr_un).cast()
 }
 
-/// `sendmsg(2)` of `data` with `control` (made by [`build`]; empty for
+/// `sendmsg(2)` (`send(2)` when there is neither) of `data` with `control` (made by [`build`]; empty for
 /// none) to `to`, or to the connected peer (`flags | MSG_NOSIGNAL`).
 #[inline]
 pub fn send(fd: BorrowedFd<'_>, data: &[u8], control: &[u8], to: Option<&RawAddr>, flags: i32) -> SysResult<usize> {
+    if control.is_empty() && to.is_none() {
+        // Nothing but bytes: send(2) costs the kernel ~100 ns less than
+        // sendmsg(2), which copies in a header and an iovec first.
+        return super::send(fd, data, flags);
+    }
     let mut iov = iovec(data);
     // SAFETY: an all-zero msghdr is valid (no name, no data, no control).
     let mut msg: libc::msghdr = unsafe { mem::zeroed() };
@@ -364,6 +369,14 @@ pub fn recv(
 ) -> SysResult<Got> {
     let room = if peeks(flags) { 0 } else { recv_space(slots.len()) };
     recv_room(fd, &mut [IoSliceMut::new(data)], slots, from, flags, room, false)
+}
+
+/// [`recv`] with control room for credentials only: any descriptors or
+/// pidfd the message carried find no room, and the kernel closes them
+/// (`MSG_CTRUNC`) instead of installing them; nothing is left to close.
+#[inline]
+pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<Got> {
+    recv_room(fd, &mut [IoSliceMut::new(data)], &mut [], None, flags, space(UCRED_LEN), false)
 }
 
 /// [`recv`] into several buffers filled in turn (a scatter read), from the
