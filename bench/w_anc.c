@@ -563,6 +563,60 @@ static int lib_recv_frame_fd(bstate *s, int fd)
     return 0;
 }
 
+/* ---- what the guarantees cost -------------------------------------- */
+
+/* Raw code that keeps the library's guarantees without knowing anything
+   about the descriptor it is handed, as a library call must: the rows
+   below compare libudsock with it, to show what the guarantees cost and
+   what the library adds on top of them. */
+
+/* A frame reader that never waits on a non-blocking socket has to learn
+   whether the socket is one: one fcntl (a peek costs as much, since a peek
+   duplicates the descriptors in flight). The pair here is blocking. */
+static int raw_recv_frame_fd_kept(bstate *s, int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK))
+        return bench_fail(s, "F_GETFL: %d", fl);
+    return raw_recv_frame_fd(s, fd);
+}
+
+/* SO_PASSCRED on at `fd`, asked first: it cannot be known otherwise, the
+   descriptor may have been made, closed and reused by anyone. */
+static int raw_want_passcred(bstate *s, int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, &len) != 0)
+        return bench_fail(s, "getsockopt SO_PASSCRED");
+    if (on)
+        return 0;
+    on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
+        return bench_fail(s, "setsockopt SO_PASSCRED");
+    return 0;
+}
+
+/* The sender's ids as they are now (after a fork, the child's; after a
+   setuid, the new ones): the kernel stamps them on every message of a
+   socket with SO_PASSCRED on, with no look-up in user space. */
+static int raw_send_creds_kept(bstate *s, int fd)
+{
+    ssize_t r;
+    if (raw_want_passcred(s, fd) != 0)
+        return -1;
+    stamp(s->sbuf, 1, ++s->sseq);
+    do
+        r = send(fd, s->sbuf, 1, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == 1 ? 0 : bench_fail(s, "send: %zd", r);
+}
+
+static int raw_recv_creds_kept(bstate *s, int fd)
+{
+    return raw_want_passcred(s, fd) != 0 ? -1 : raw_recv_creds(s, fd);
+}
+
 #define OPS(snd, rcv, aft, rs, rr, sname, rname) {snd, rcv, aft, rs, rr, sname, rname}
 
 const row bench_rows[] = {
@@ -588,6 +642,16 @@ const row bench_rows[] = {
      setup_creds, free_bufs,
      {OPS(raw_send_creds, raw_recv_creds, NULL, raw_reply_send, raw_reply_recv, "sendmsg SCM_CREDENTIALS", "recvmsg + CMSG"),
       OPS(lib_send_creds, lib_recv_creds, NULL, lib_reply_send, lib_reply_recv, "uds_send_creds", "uds_recv_creds")}},
+    {"frame-fd-1-kept", "kept", "frame 64 B + 1 fd SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
+     setup_frame_fd, teardown_fds,
+     {OPS(raw_send_frame_fd, raw_recv_frame_fd_kept, close_got, NULL, NULL,
+          "sendmsg 2 iovecs + SCM_RIGHTS", "fcntl F_GETFL + recvmsg 4 + recvmsg n"),
+      OPS(lib_send_frame_fd, lib_recv_frame_fd, close_got, NULL, NULL, "uds_send_frame_fds", "uds_recv_frame_fds")}},
+    {"creds-kept", "kept", "credentials + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
+     setup_creds, free_bufs,
+     {OPS(raw_send_creds_kept, raw_recv_creds_kept, NULL, NULL, NULL,
+          "getsockopt SO_PASSCRED + send", "getsockopt SO_PASSCRED + recvmsg"),
+      OPS(lib_send_creds, lib_recv_creds, NULL, NULL, NULL, "uds_send_creds", "uds_recv_creds")}},
     {"dgram-one", "7", "32 B datagrams one call each", SOCK_DGRAM, BATCH, K_SINGLE | K_ONEWAY, 0,
      setup_dgrams, free_bufs,
      {OPS(raw_send_each, raw_recv_each, NULL, NULL, NULL, "send", "recv"),
