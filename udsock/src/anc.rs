@@ -184,8 +184,10 @@ impl Cred {
     /// message that carried no credentials (pid 0 with the overflow ids, or
     /// with `-1`).
     pub(crate) fn from_kernel(u: Ucred) -> Option<Cred> {
-        let (ou, og) = sys::overflow_ids();
-        let absent = u.pid == 0 && ((u.uid, u.gid) == (ou, og) || (u.uid, u.gid) == (u32::MAX, u32::MAX));
+        let absent = u.pid == 0 && {
+            let (ou, og) = sys::overflow_ids();
+            (u.uid, u.gid) == (ou, og) || (u.uid, u.gid) == (u32::MAX, u32::MAX)
+        };
         (!absent).then_some(Cred { pid: u.pid, uid: u.uid, gid: u.gid })
     }
 

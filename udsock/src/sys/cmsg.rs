@@ -374,9 +374,35 @@ pub fn recv(
 /// [`recv`] with control room for credentials only: any descriptors or
 /// pidfd the message carried find no room, and the kernel closes them
 /// (`MSG_CTRUNC`) instead of installing them; nothing is left to close.
+/// The kernel writes `SCM_CREDENTIALS` first, so the room holds it
+/// whenever `SO_PASSCRED` is on, and nothing else.
 #[inline]
 pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<Got> {
-    recv_room(fd, &mut [IoSliceMut::new(data)], &mut [], None, flags, space(UCRED_LEN), false)
+    const ROOM: usize = space(UCRED_LEN);
+    let mut control = Aligned::<ROOM>::new();
+    let control = control.zeroed(0, ROOM);
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    // SAFETY: an all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = ROOM as _;
+    // SAFETY: the iovec points into the exclusively borrowed `data` and
+    // the control buffer has ROOM bytes; the kernel writes at most those.
+    let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
+    let mut anc = Ancillary::default();
+    if msg.msg_controllen as usize >= HDR + UCRED_LEN {
+        // SAFETY: the buffer holds a whole cmsghdr; read_unaligned needs
+        // no alignment.
+        let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control.as_ptr().cast()) };
+        if (h.cmsg_level, h.cmsg_type) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) && h.cmsg_len as usize >= HDR + UCRED_LEN {
+            // SAFETY: HDR + size_of::<ucred>() <= ROOM bytes are there.
+            let u: libc::ucred = unsafe { ptr::read_unaligned(control[HDR..].as_ptr().cast()) };
+            anc.cred = Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid });
+        }
+    }
+    Ok(Got { bytes, flags: msg.msg_flags, anc })
 }
 
 /// [`recv`] into several buffers filled in turn (a scatter read), from the
