@@ -8,6 +8,7 @@
    through uds_recv_frame. */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -226,6 +227,69 @@ static void test_failures_leak_nothing(void) {
     close(sv[1]);
 }
 
+/* A frame's descriptors are all of its pieces' together: two pieces of
+   253 each fill 506 slots; with one slot for a frame whose two pieces
+   bring one each, the first that did fit is closed too (EXFULL); and
+   descriptors the process may not open are EXFULL as well. */
+static void test_many_pieces(void) {
+    static int many[506], got[506];
+    char buf[16], w[32];
+    size_t len, n, t = wire(w, "abcdef"), i;
+    int sv[2], before, ok = 1;
+    struct rlimit rl, old;
+    const char *mode = getenv("UDS_TEST_MODE"); /* set by c-tests/conftest.py */
+    int under_valgrind = mode != NULL && strcmp(mode, "--valgrind") == 0;
+    for (i = 0; i < 506; i++) many[i] = mark[i % NMARK];
+    CHECK(uds_socketpair(SOCK_STREAM, sv) == 0);
+    before = count_fds();
+    CHECK(raw_sendmsg(sv[0], w, 5, many, 253) == 5);
+    CHECK(raw_sendmsg(sv[0], w + 5, t - 5, many + 253, 253) == (ssize_t)(t - 5));
+    n = 506;
+    CHECK(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n) == 1 && len == 6 && n == 506);
+    for (i = 0; i < n && n == 506; i++) {
+        if (ino(got[i]) != ino(many[i]) || !is_cloexec(got[i])) ok = 0;
+        close(got[i]);
+    }
+    CHECK(ok && count_fds() == before);
+    CHECK(raw_send(sv[0], w, 5, 0, 1) == 5);
+    CHECK(raw_send(sv[0], w + 5, t - 5, 1, 1) == (ssize_t)(t - 5));
+    CHECK(uds_send_frame(sv[0], "ok", 2) == 0);
+    n = 1;
+    EXPECT_ERR(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n), EXFULL, "uds_recv_frame_fds");
+    CHECK(n == 0 && count_fds() == before);
+    CHECK(expect_frame(sv[1], "ok", 0, 0));
+    /* Room for 4 more descriptors, not for all 8: the limit 4 above the
+       highest fd, every slot below it filled, then the top 4 freed. */
+    CHECK(uds_send_frame_fds(sv[0], "abc", 3, mark, NMARK) == 0);
+    CHECK(uds_send_frame(sv[0], "ok", 2) == 0);
+    CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    rl = old;
+    rl.rlim_cur = (rlim_t)highest_fd() + 5;
+    /* Valgrind emulates RLIMIT_NOFILE for the calls it intercepts; the
+       kernel installing received descriptors does not see it. */
+    if (!under_valgrind && rl.rlim_cur <= 1024 && setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        static int fill[1024];
+        int nfill = 0, fd;
+        while (nfill < 1024 && (fd = dup(0)) >= 0)
+            fill[nfill++] = fd;
+        CHECK(nfill >= 4);
+        for (fd = 0; fd < 4 && nfill > 0; fd++)
+            close(fill[--nfill]);
+        n = 506;
+        EXPECT_ERR(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n), EXFULL, "uds_recv_frame_fds");
+        CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+        while (nfill > 0)
+            close(fill[--nfill]);
+    } else {
+        n = 0;
+        CHECK(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, NULL, &n) == -1 && errno == EXFULL);
+    }
+    CHECK(n == 0 && count_fds() == before);
+    CHECK(expect_frame(sv[1], "ok", 0, 0));
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* With SO_PASSCRED and SO_PASSPIDFD on, the credentials and pidfds that
    come with every read are discarded and closed. */
 static void test_other_control_data(void) {
@@ -309,6 +373,7 @@ int main(void) {
     test_spanning_write();
     test_byte_per_write();
     test_failures_leak_nothing();
+    test_many_pieces();
     test_other_control_data();
     test_bad_arguments();
     test_records();

@@ -149,6 +149,35 @@ static void test_sender_gone(void) {
     close(sv[1]);
 }
 
+/* A datagram longer than len is cut, as recv cuts it, and still names
+   its sender; a message queued before the option was on names its sender
+   when SO_PASSCRED was on as it was sent. */
+static void test_cut_and_queued(void) {
+    int sv[2], pidfd = 99, on = 0;
+    socklen_t sl = sizeof on;
+    char buf[8];
+    CHECK(uds_socketpair(SOCK_DGRAM, sv) == 0);
+    CHECK(uds_set_passpidfd(sv[1], 1) == 0);
+    CHECK(uds_send(sv[0], "hello world", 11, 0) == 11);
+    CHECK(uds_recv_pidfd(sv[1], buf, 5, &pidfd) == 5 && memcmp(buf, "hello", 5) == 0);
+    CHECK(pidfd >= 0 && pidfd_pid(pidfd) == (long)getpid() && is_cloexec(pidfd));
+    if (pidfd >= 0) close(pidfd);
+    CHECK(uds_pending(sv[1]) == 0);
+    close(sv[0]);
+    close(sv[1]);
+    CHECK(uds_socketpair(SOCK_DGRAM, sv) == 0);
+    CHECK(uds_set_passcred(sv[1], 1) == 0);
+    CHECK(uds_send(sv[0], "a", 1, 0) == 1);
+    pidfd = 99;
+    CHECK(uds_recv_pidfd(sv[1], buf, sizeof buf, &pidfd) == 1 && buf[0] == 'a');
+    CHECK(pidfd >= 0 && pidfd_pid(pidfd) == (long)getpid());
+    if (pidfd >= 0) close(pidfd);
+    /* The call turned the option on. */
+    CHECK(getsockopt(sv[1], SOL_SOCKET, 76 /* SO_PASSPIDFD */, &on, &sl) == 0 && on == 1);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* A socket that refuses descriptors: the sender gets EPERM, plain data
    still goes, and turning it back on lets descriptors through. */
 static void test_refusing_descriptors(void) {
@@ -191,6 +220,7 @@ int main(void) {
     test_several_senders();
     test_general_calls();
     test_sender_gone();
+    test_cut_and_queued();
     test_refusing_descriptors();
     DONE();
 }

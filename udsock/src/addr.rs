@@ -321,10 +321,12 @@ impl Target {
         if name.len() > MAX_DIRECT_PATH {
             return Err(err!(
                 ENAMETOOLONG,
-                "final component of {} bytes (a socket's name is at most {MAX_DIRECT_PATH}) in a {}-byte path: {}",
+                // The name first: the line is cut in its middle when long,
+                // and the sizes and the limit at the end are what explain it.
+                "final component {} of {} bytes in a {}-byte path; a socket's name is at most {MAX_DIRECT_PATH}",
+                Shown(name),
                 name.len(),
-                path.len(),
-                Shown(name)
+                path.len()
             ));
         }
         if !sys::proc_fd_available() {

@@ -114,7 +114,8 @@ impl<'p> Place<'p> {
         if name.len() > MAX_NAME {
             return Err(err!(
                 ENAMETOOLONG,
-                "final component of {} bytes (a socket's name is at most {MAX_NAME}) in path {}",
+                // The limit last, where a line cut in its middle keeps it.
+                "final component of {} bytes in path {}; a socket's name is at most {MAX_NAME}",
                 name.len(),
                 Shown(self.path)
             ));
