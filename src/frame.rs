@@ -47,10 +47,11 @@ pub extern "C" fn uds_send_frame(fd: c_int, buf: *const c_void, len: usize) -> c
 /// Returns 1 when a frame is in `buf`; 0 at a clean end of stream between
 /// frames; or -1 with errno: `EMSGSIZE` when the frame is larger than
 /// `cap` (it is read and dropped, so the stream stays in step, and
-/// `*len_out` is its size; nothing of that size is allocated),
+/// `*len_out` is its size; nothing of that size is allocated; on a socket
+/// that keeps message boundaries, the message holding it is consumed),
 /// `ECONNRESET` when the stream ends inside a frame, `EPROTOTYPE` when
 /// `fd` keeps message boundaries (`SOCK_SEQPACKET`, `SOCK_DGRAM`) and a
-/// message is not exactly one frame that fits `cap`: reported wherever a
+/// message is not exactly one frame: reported wherever a
 /// message would cut or merge a frame, and for an empty message or the
 /// end, which read alike there; the message is consumed (a message that
 /// holds exactly one frame, as `uds_send_frame` sends on such a socket,

@@ -316,11 +316,19 @@ static void test_record_sockets(void) {
         memcpy(wire, &v, 4);
         CHECK(uds_send(sv[0], wire, 7, 0) == 7);
         EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
-        /* One frame too large for buf in one record: consumed, not cut. */
+        /* One frame too large for buf in one record: consumed, not cut,
+           and reported as on a stream (EMSGSIZE and its size); the next
+           frame is intact. */
         CHECK(uds_send_frame(sv[0], big, 100) == 0);
-        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
         CHECK(uds_send_frame(sv[0], big, 500) == 0);
-        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EPROTOTYPE, "uds_recv_frame");
+        CHECK(uds_send_frame(sv[0], "next", 4) == 0);
+        len = 0;
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EMSGSIZE, "uds_recv_frame");
+        CHECK(len == 100);
+        len = 0;
+        EXPECT_ERR(uds_recv_frame(sv[1], buf, sizeof buf, &len), EMSGSIZE, "uds_recv_frame");
+        CHECK(len == 500);
+        CHECK(uds_recv_frame(sv[1], buf, sizeof buf, &len) == 1 && len == 4 && memcmp(buf, "next", 4) == 0);
         CHECK(uds_pending(sv[1]) == 0);
         /* A prefix sent as its own record: a body record longer than the
            frame is not cut, two shorter ones are not merged. */

@@ -354,6 +354,14 @@ static void test_records(void) {
         EXPECT_ERR(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n), EPROTOTYPE, "uds_recv_frame_fds");
         CHECK(n == 0);
         CHECK(uds_pending(sv[1]) == 0);
+        /* One frame too large for buf in one record: EMSGSIZE with its
+           size, its descriptors closed. */
+        CHECK(uds_send_frame_fds(sv[0], w, sizeof w, mark, 3) == 0);
+        n = 4;
+        len = 0;
+        EXPECT_ERR(uds_recv_frame_fds(sv[1], buf, sizeof buf, &len, got, &n), EMSGSIZE, "uds_recv_frame_fds");
+        CHECK(n == 0 && len == sizeof w);
+        CHECK(uds_pending(sv[1]) == 0);
         CHECK(count_fds() == before);
         close(sv[0]);
         close(sv[1]);

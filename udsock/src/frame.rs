@@ -102,7 +102,8 @@ pub(crate) fn frame_len(len: usize) -> Result<u32> {
 /// never allocated for. A stream that ends inside a frame is `ECONNRESET`.
 /// On a socket that keeps message boundaries (`SOCK_SEQPACKET`,
 /// `SOCK_DGRAM`) a message that holds exactly one frame (what
-/// [`send_frame`] sends there) is that frame; wherever else a message
+/// [`send_frame`] sends there) is that frame (too large for `buf`: the
+/// message is consumed, [`Frame::TooLarge`]); wherever else a message
 /// boundary would cut or merge a frame, or an empty message would pass for
 /// the end, `EPROTOTYPE` (the message is consumed).
 /// Descriptors sent with the frame's bytes are closed (the kernel drops
@@ -289,6 +290,11 @@ fn read_frame(fd: BorrowedFd<'_>, buf: &mut [u8], r: &mut impl Reader, what: &st
             if len <= buf.len() && n >= PEEK {
                 return read_long(fd, n, &mut buf[..len], r, what);
             }
+            if len > buf.len() && n == 4 + len {
+                if let Some(dropped) = drop_record(fd, len, r, what) {
+                    return dropped;
+                }
+            }
         }
         Ok(_) => {}
         // Nothing consumed; and a blocking socket's SO_RCVTIMEO has run out
@@ -467,13 +473,33 @@ fn drop_frame(
     Ok(Frame::TooLarge(len))
 }
 
-/// A message longer than a length prefix arrived on a socket that keeps
-/// message boundaries: frames need a stream.
+/// On a socket that keeps message boundaries, the peek showed a message
+/// holding exactly one frame of `len` bytes, too large for the caller's
+/// buffer: the message is consumed (its descriptors go to `r`, and are
+/// closed with the rest of a frame that is not delivered) and the frame
+/// reported as too large, as on a stream. `None` on a stream, whose
+/// queued bytes happened to end with the frame: the stream's way of
+/// dropping a frame applies.
+#[cold]
+#[inline(never)]
+fn drop_record(fd: BorrowedFd<'_>, len: usize, r: &mut impl Reader, what: &str) -> Option<Result<Frame>> {
+    if is_stream(fd) {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    Some(match r.take(fd, &mut head) {
+        Ok(_) => Ok(Frame::TooLarge(len)),
+        Err(e) => Err(sys_err!(e, "{what} on fd {}: dropping a {len}-byte frame", fd.as_raw_fd())),
+    })
+}
+
+/// A message that is not exactly one frame arrived on a socket that keeps
+/// message boundaries.
 #[cold]
 fn not_a_stream(fd: BorrowedFd<'_>, what: &str) -> Error {
     err!(
         EPROTOTYPE,
-        "{what} on fd {}: it keeps message boundaries: frames need SOCK_STREAM; message consumed",
+        "{what} on fd {}: keeps message boundaries, and a message was not one whole frame; consumed",
         fd.as_raw_fd()
     )
 }
