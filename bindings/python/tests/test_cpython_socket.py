@@ -6,6 +6,7 @@ addresses, struct-packed frames) on the other, so a difference in wire
 format or address encoding between the two shows up as a failure.
 """
 
+import errno
 import os
 import socket
 import struct
@@ -13,6 +14,7 @@ import struct
 import pytest
 
 import udsock
+from conftest import open_fds
 
 
 def _abstract(addr):
@@ -143,3 +145,223 @@ def test_a_connection_cpython_closed_reads_as_eof_and_epipe():
         assert udsock.recv(a, 8) == b""
         with pytest.raises(BrokenPipeError):
             udsock.send(a, b"x")
+
+
+# --------------------------------------------------------------------------
+# The newest features, with another process on the CPython side.
+
+SO_PASSPIDFD = getattr(socket, "SO_PASSPIDFD", 76)
+SCM_PIDFD = getattr(socket, "SCM_PIDFD", 0x04)
+
+
+def _rights(*fds):
+    return (socket.SOL_SOCKET, socket.SCM_RIGHTS,
+            struct.pack("%di" % len(fds), *fds))
+
+
+def _own_ucred():
+    return (socket.SOL_SOCKET, socket.SCM_CREDENTIALS,
+            struct.pack("iII", os.getpid(), os.getuid(), os.getgid()))
+
+
+def _child(body):
+    """Runs body() in a forked child; returns its pid once it has exited
+    with status 0."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            body()
+            status = 0
+        finally:
+            os._exit(status)
+    assert os.waitpid(pid, 0)[1] == 0
+    return pid
+
+
+def _passpidfd(sock):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_PASSPIDFD, 1)
+    except OSError as e:
+        if e.errno == errno.ENOPROTOOPT:
+            pytest.skip("SO_PASSPIDFD needs Linux 6.5")
+        raise
+
+
+def _frames_cut_anywhere(a, marks):
+    """A CPython writer's frames, cut at odd points: the length prefix in
+    two writes with descriptors on its first byte; descriptors on a byte
+    inside a body; one write spanning the end of one frame and the start
+    of the next (its descriptors belong to the first); explicit
+    credentials and several SCM_RIGHTS blocks in one sendmsg."""
+    one = struct.pack("=I", 5) + b"hello"
+    two = struct.pack("=I", 6) + b"world!"
+    three = struct.pack("=I", 0)
+    a.sendmsg([one[:2]], [_rights(marks[0])])
+    a.sendmsg([one[2:7]])
+    a.sendmsg([one[7:], two[:3]], [_rights(marks[1])])
+    a.sendmsg([two[3:8]])
+    a.sendmsg([two[8:]], [_rights(marks[2], marks[3])])
+    a.sendmsg([three], [_own_ucred(), _rights(marks[0]), _rights(marks[1])])
+
+
+_FRAMES_WANTED = [(b"hello", [0, 1]), (b"world!", [2, 3]), (b"", [0, 1])]
+
+
+@pytest.fixture
+def marks():
+    """Four pipes; the write ends are the descriptors sent."""
+    ps = [os.pipe() for _ in range(4)]
+    yield [w for _, w in ps], [r for r, _ in ps]
+    for r, w in ps:
+        os.close(r)
+        os.close(w)
+
+
+def _which(fds, reads, ours=True):
+    """The index of the pipe each received fd writes to (closing it); the
+    library's are close-on-exec (CPython's recv_fds leaves them
+    inheritable: ours=False)."""
+    out = []
+    for fd in fds:
+        assert not ours or not os.get_inheritable(fd)
+        os.write(fd, b"?")
+        os.close(fd)
+        hit = [i for i, r in enumerate(reads) if _readable(r)]
+        assert len(hit) == 1
+        os.read(reads[hit[0]], 1)
+        out.append(hit[0])
+    return out
+
+
+def _readable(fd):
+    import select
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def test_cpython_frames_with_fds_to_the_c_call(marks):
+    # uds_recv_frame_fds itself (the binding's recv_frame_fds is done in
+    # Python), with the sender's credentials and pidfds arriving too.
+    import ctypes
+    lib = udsock._lib.lib
+    writes, reads = marks
+    a, b = socket.socketpair()
+    with a, b:
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        _passpidfd(b)
+        _child(lambda: _frames_cut_anywhere(a, writes))
+        a.close()
+        before = open_fds()
+        buf = ctypes.create_string_buffer(64)
+        fds = (ctypes.c_int * 8)()
+        n, nfds = ctypes.c_size_t(), ctypes.c_size_t()
+
+        def recv_frame_fds():
+            nfds.value = 8
+            return lib.uds_recv_frame_fds(b.fileno(), buf, ctypes.c_size_t(64),
+                                          ctypes.byref(n), fds,
+                                          ctypes.byref(nfds))
+        got = []
+        for _ in _FRAMES_WANTED:
+            assert recv_frame_fds() == 1, udsock.last_error()
+            got.append((buf.raw[:n.value], _which(fds[:nfds.value], reads)))
+        assert recv_frame_fds() == 0
+        assert got == _FRAMES_WANTED
+        assert open_fds() == before  # no pidfd or fd left behind
+
+
+def test_cpython_frames_with_fds_to_recv_frame_fds(marks):
+    writes, reads = marks
+    a, b = socket.socketpair()
+    with a, b:
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        _passpidfd(b)
+        _child(lambda: _frames_cut_anywhere(a, writes))
+        a.close()
+        before = open_fds()
+        got = []
+        for _ in _FRAMES_WANTED:
+            data, fds = udsock.recv_frame_fds(b)
+            got.append((data, _which(fds, reads)))
+        assert udsock.recv_frame_fds(b) is None
+        assert got == _FRAMES_WANTED
+        assert open_fds() == before
+
+
+def test_library_frames_with_fds_to_cpython(marks):
+    writes, reads = marks
+    a, b = socket.socketpair()
+    with a, b:
+        udsock.send_frame_fds(a, b"frame", [writes[2], writes[0]])
+        udsock.send_frame_fds(a, b"", [writes[1]])
+        data, fds, flags, _ = socket.recv_fds(b, 9, 4)
+        assert data == struct.pack("=I", 5) + b"frame" and flags == 0
+        assert _which(fds, reads, ours=False) == [2, 0]
+        data, fds, flags, _ = socket.recv_fds(b, 64, 4)
+        assert data == struct.pack("=I", 0) and flags == 0
+        assert _which(fds, reads, ours=False) == [1]
+
+
+def test_credentials_and_pidfds_across_processes():
+    # CPython child -> library: explicit SCM_CREDENTIALS, and a plain send
+    # stamped by the kernel once SO_PASSCRED is on; pidfds name the child.
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with a, b:
+        _passpidfd(b)
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        kid = _child(lambda: (a.sendmsg([b"explicit"], [_own_ucred()]),
+                                      a.send(b"stamped")))
+        for want in (b"explicit", b"stamped"):
+            data, cred = udsock.recv_creds(b, 16)
+            assert data == want
+            assert tuple(cred) == (kid, os.getuid(), os.getgid())
+        # Library child -> CPython: SCM_CREDENTIALS and SCM_PIDFD as the
+        # socket module reads them; the child stays until it has been seen.
+        r, w = os.pipe()
+        kid = os.fork()
+        if kid == 0:
+            os.close(w)
+            status = 1
+            try:
+                udsock.send_creds(a, b"lib")
+                os.read(r, 1)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(r)
+        data, anc, flags, _ = b.recvmsg(8, 256)
+        kinds = {kind: raw for level, kind, raw in anc
+                 if level == socket.SOL_SOCKET}
+        (pidfd,) = struct.unpack("i", kinds.get(SCM_PIDFD, b"\xff" * 4))
+        pid_lines = []
+        if pidfd >= 0:
+            with open("/proc/self/fdinfo/%d" % pidfd) as f:
+                pid_lines = [line for line in f if line.startswith("Pid:")]
+            os.close(pidfd)
+        os.close(w)
+        assert os.waitpid(kid, 0)[1] == 0
+        assert data == b"lib" and flags == 0
+        assert set(kinds) == {socket.SCM_CREDENTIALS, SCM_PIDFD}
+        assert struct.unpack("iII", kinds[socket.SCM_CREDENTIALS]) == (
+            kid, os.getuid(), os.getgid())
+        assert pid_lines == ["Pid:\t%d\n" % kid]
+
+
+def test_passrights_off_refuses_a_cpython_sender(pipe):
+    a, b = socket.socketpair()
+    with a, b:
+        try:
+            udsock.set_passrights(b, False)
+        except OSError as e:
+            if e.errno == errno.ENOPROTOOPT:
+                pytest.skip("SO_PASSRIGHTS needs Linux 6.16")
+            raise
+        with pytest.raises(PermissionError):
+            socket.send_fds(a, [b"x"], [pipe[0]])
+        a.send(b"plain")
+        assert udsock.recv(b, 8) == b"plain"
+        udsock.set_passrights(b, True)
+        socket.send_fds(a, [b"y"], [pipe[0]])
+        data, fds, _, _ = udsock.recv_fds(b, 8, 2)
+        assert data == b"y" and len(fds) == 1
+        os.close(fds[0])
