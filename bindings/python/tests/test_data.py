@@ -132,6 +132,23 @@ def test_sendto_recvfrom_paths(tmp_path):
         assert udsock.recvfrom(cli, 100) == (b"answer", srv_path)
 
 
+def test_recvfrom_relative_path_starting_with_at(tmp_path, monkeypatch):
+    # A file named "@x" in the working directory (socat's bind=@x makes
+    # one): reported as "./@x", which leads back to it, never as "@x",
+    # which names the abstract socket "x".
+    monkeypatch.chdir(tmp_path)
+    srv_path = str(tmp_path / "srv")
+    with udsock.listener(srv_path, type=socket.SOCK_DGRAM) as srv, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as cli:
+        cli.bind("@x")
+        assert os.path.exists(tmp_path / "@x")
+        cli.sendto(b"hi", srv_path)
+        data, sender = udsock.recvfrom(srv, 10)
+        assert (data, sender) == (b"hi", "./@x")
+        assert udsock.sendto(srv, b"back", sender) == 4
+        assert cli.recv(10) == b"back"
+
+
 def test_recvfrom_unnamed_and_abstract_senders(sock_path, abstract_addr):
     with udsock.listener(sock_path, type=socket.SOCK_DGRAM) as srv, \
             udsock.socket(socket.SOCK_DGRAM) as anon, \

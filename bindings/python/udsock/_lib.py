@@ -560,9 +560,13 @@ def addr_str(a: Addr, base: int) -> str:
     if kind == 1:
         n = a.len
         if n > ADDR_NAME_MAX:  # only the first 108 bytes fit
-            return fsdecode(string_at(base + ADDR_NAME_OFFSET,
+            path = fsdecode(string_at(base + ADDR_NAME_OFFSET,
                                       ADDR_NAME_MAX)) + "..."
-        return fsdecode(string_at(base + ADDR_NAME_OFFSET, n))
+        else:
+            path = fsdecode(string_at(base + ADDR_NAME_OFFSET, n))
+        # A relative path that starts with "@" would read back as an
+        # abstract name (as uds_addr_format writes it, too).
+        return "./" + path if path.startswith("@") else path
     if kind == 2:
         return "@" + fsdecode(string_at(base + ADDR_NAME_OFFSET, a.len))
     return ""
