@@ -829,7 +829,14 @@ int uds_peer_security(int sock, char *buf, size_t cap);
  * socket, `SO_PASSCRED` is turned on at `sock` (if it was off) and the
  * kernel stamps the message with the sender's ids as they are when it is
  * sent (a forked child's own pid, the new uid after a setuid), with no
- * look-up; later messages sent on `sock` carry them too. Other socket
+ * look-up; later messages sent on `sock` carry them too. `SO_PASSCRED`
+ * also works on what `sock` receives: every message read from it then
+ * comes with a credentials block, which takes control room first, so a
+ * receive that offers room for descriptors alone (a hand-written
+ * `recvmsg` sized `CMSG_SPACE` of the fds, CPython's `socket.recv_fds`)
+ * loses them to `MSG_CTRUNC`. libudsock's receives always leave room
+ * for it; turn it off with `uds_set_passcred(sock, 0)` before handing
+ * `sock` to such code, or pass your ids explicitly. Other socket
  * types get the caller's ids attached explicitly unless `SO_PASSCRED` is
  * already on at `sock`.
  * With `len == 0` on a stream socket one zero byte is sent as the carrier
@@ -1090,7 +1097,9 @@ int uds_set_passpidfd(int sock, int on);
  * fails because the sender has exited: `*pidfd` is then whatever pidfd
  * the kernel gives (on 6.18 one whose `/proc/self/fdinfo` says `Pid: -1`
  * once the sender is reaped), or -1 where it gives none (older kernels
- * put a negative errno in the slot).
+ * put a negative errno in the slot), and -1 too when the process may open
+ * no more descriptors (`RLIMIT_NOFILE`): the message is delivered all the
+ * same, since its bytes are consumed by then.
  *
  * Returns the bytes received (0 at the end of a stream, with `*pidfd`
  * -1), or -1 with errno and `*pidfd` -1: `ENOPROTOOPT` (a kernel before

@@ -280,7 +280,14 @@ pub extern "C" fn uds_peer_security(sock: c_int, buf: *mut c_char, cap: usize) -
 /// socket, `SO_PASSCRED` is turned on at `sock` (if it was off) and the
 /// kernel stamps the message with the sender's ids as they are when it is
 /// sent (a forked child's own pid, the new uid after a setuid), with no
-/// look-up; later messages sent on `sock` carry them too. Other socket
+/// look-up; later messages sent on `sock` carry them too. `SO_PASSCRED`
+/// also works on what `sock` receives: every message read from it then
+/// comes with a credentials block, which takes control room first, so a
+/// receive that offers room for descriptors alone (a hand-written
+/// `recvmsg` sized `CMSG_SPACE` of the fds, CPython's `socket.recv_fds`)
+/// loses them to `MSG_CTRUNC`. libudsock's receives always leave room
+/// for it; turn it off with `uds_set_passcred(sock, 0)` before handing
+/// `sock` to such code, or pass your ids explicitly. Other socket
 /// types get the caller's ids attached explicitly unless `SO_PASSCRED` is
 /// already on at `sock`.
 /// With `len == 0` on a stream socket one zero byte is sent as the carrier

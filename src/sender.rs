@@ -47,7 +47,9 @@ pub extern "C" fn uds_set_passpidfd(sock: c_int, on: c_int) -> c_int {
 /// fails because the sender has exited: `*pidfd` is then whatever pidfd
 /// the kernel gives (on 6.18 one whose `/proc/self/fdinfo` says `Pid: -1`
 /// once the sender is reaped), or -1 where it gives none (older kernels
-/// put a negative errno in the slot).
+/// put a negative errno in the slot), and -1 too when the process may open
+/// no more descriptors (`RLIMIT_NOFILE`): the message is delivered all the
+/// same, since its bytes are consumed by then.
 ///
 /// Returns the bytes received (0 at the end of a stream, with `*pidfd`
 /// -1), or -1 with errno and `*pidfd` -1: `ENOPROTOOPT` (a kernel before

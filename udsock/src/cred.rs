@@ -148,7 +148,10 @@ fn whole_label_len(fd: BorrowedFd<'_>, needed: usize) -> usize {
 /// stamps every message with the sender's pid, real uid and real gid as
 /// they are when it is sent (after a fork, the child's; after a setuid,
 /// the new ids), with no look-up in user space. Other messages sent on
-/// that socket later carry them too. On the other socket types `None`
+/// that socket later carry them too, and every message it receives comes
+/// with a credentials block, which takes control room first: a receive
+/// that offers room for descriptors only loses them to `MSG_CTRUNC`
+/// (this crate's receives leave room; [`set_passcred`] turns it off). On the other socket types `None`
 /// attaches [`Cred::own`] explicitly unless `SO_PASSCRED` is already on
 /// (turning it on there would bind an unbound socket to an abstract
 /// address).

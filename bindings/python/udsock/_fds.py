@@ -256,6 +256,12 @@ def send_creds(sock: SocketLike, data: BytesLike,
 
     cred: (pid, uid, gid), or None for the caller's own. Values the caller
     may not claim raise PermissionError.
+
+    With None on a stream socket, SO_PASSCRED is turned on at sock and the
+    kernel stamps the caller's ids on each message it sends. Messages sock
+    receives then carry credentials too, which take control room first:
+    socket.recv_fds on sock would lose descriptors to MSG_CTRUNC (this
+    module's receives leave room). set_passcred(sock, False) turns it off.
     """
     fd = fd_of(sock)
     s = scratch()
