@@ -125,3 +125,59 @@ def test_non_blocking_never_waits(pipes):
     finally:
         a.close()
         b.close()
+
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_SEQPACKET, socket.SOCK_DGRAM])
+def test_frames_on_sockets_that_keep_message_boundaries(kind, pipes):
+    # A message there holds one frame (what send_frame sends): read whole,
+    # never cut to the length prefix (which dropped the rest of the
+    # message and then waited for bytes that would never come).
+    a, b = udsock.socketpair(kind)
+    with a, b:
+        b.settimeout(5)
+        before = open_fds()
+        udsock.send_frame(a, b"0123456789")
+        udsock.send_frame(a, b"ok")
+        udsock.send_frame(a, b"by fd")
+        with pytest.raises(OSError) as e:
+            udsock.recv_frame(b, 4)
+        assert e.value.errno == errno.EMSGSIZE and "10 bytes" in str(e.value)
+        assert udsock.recv_frame(b, 4) == b"ok"
+        assert udsock.recv_frame(b.fileno()) == b"by fd"
+        # Descriptors come with their frame; over maxsize they are closed.
+        udsock.send_frame_fds(a, b"with fds", [pipes[0][1], pipes[1][1]])
+        udsock.send_frame_fds(a, b"too large", [pipes[2][1]])
+        data, fds = udsock.recv_frame_fds(b)
+        assert data == b"with fds" and len(fds) == 2
+        assert fd_is_pipe_to(fds[0], pipes[0][0]) and fd_is_pipe_to(fds[1], pipes[1][0])
+        for fd in fds:
+            os.close(fd)
+        with pytest.raises(OSError) as e:
+            udsock.recv_frame_fds(b, 4)
+        assert e.value.errno == errno.EMSGSIZE
+        # A message holding two frames is refused, consumed, not cut.
+        a.send(raw_frame(b"ab") + raw_frame(b"cd"))
+        with pytest.raises(OSError) as e:
+            udsock.recv_frame(b)
+        assert e.value.errno == errno.EPROTOTYPE
+        assert udsock.pending(b) == 0
+        # recv_exact: one message of exactly n bytes.
+        a.send(b"abcd")
+        a.send(b"abcdef")
+        a.send(b"wxyz")
+        assert udsock.recv_exact(b, 4) == b"abcd"
+        with pytest.raises(OSError) as e:
+            udsock.recv_exact(b, 4)
+        assert e.value.errno == errno.EMSGSIZE
+        assert udsock.recv_exact(b, 4) == b"wxyz"
+        # Nothing queued: the socket's timeout, or BlockingIOError.
+        b.settimeout(0.01)
+        with pytest.raises(TimeoutError):
+            udsock.recv_frame(b)
+        b.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            udsock.recv_frame_fds(b)
+        with pytest.raises(BlockingIOError):
+            udsock.recv_exact(b, 4)
+        assert open_fds() == before

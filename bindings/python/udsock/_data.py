@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes as ct
 import errno as _errno
+import socket as _socket
 import struct as _struct
 from typing import Any, Iterable, List, Optional, Tuple
 
@@ -16,7 +17,7 @@ from . import _state
 from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike,
                    FdLike, Socket, SocketLike, addr_arg, addr_str, c_char,
                    close_fds, fds_array,
-                   einval, error, fd_of, lib, scratch, send_buf,
+                   einval, error, fd_of, get_errno, lib, scratch, send_buf,
                    size_of)
 from ._wait import Deadline, again
 
@@ -27,8 +28,66 @@ __all__ = [
 ]
 
 _MSG_TRUNC_SYS = 0x20  # MSG_TRUNC as recv(2) takes it
+_MSG_PEEK = 0x2
+_MSG_DONTWAIT = 0x40
 _HDR = _struct.Struct("=I")
 _FRAME_LIMIT = 0xFFFFFFFF
+
+
+def _keeps_boundaries(sock: Any, fd: int) -> bool:
+    """Whether sock is a SOCK_SEQPACKET or SOCK_DGRAM socket, where a read
+    shorter than a message drops the rest of it: the byte-counting readers
+    below are for streams only."""
+    if isinstance(sock, Socket):
+        return bool(sock.type != _socket.SOCK_STREAM)
+    try:
+        s = _socket.socket(fileno=fd)
+    except OSError:
+        return False  # not a socket: the stream path reports it
+    try:
+        return bool(s.type != _socket.SOCK_STREAM)
+    finally:
+        s.detach()
+
+
+def _message_len(sock: Any, fd: int, dl: Optional[Deadline]) -> Tuple[int, Deadline]:
+    """The length of the next message, waiting for one as the socket's
+    timeout allows; nothing is consumed."""
+    hdr = ct.create_string_buffer(4)
+    while True:
+        n: int = lib.uds_recv(fd, hdr, ct.c_size_t(4), _MSG_PEEK | _MSG_TRUNC_SYS | _MSG_DONTWAIT)
+        if n >= 0:
+            return n, dl if dl is not None else Deadline(sock, fd)
+        dl = again(sock, fd, dl, False)
+
+
+def _record_frame(sock: Any, fd: int, maxsize: int, fds: bool,
+                  maxfds: int) -> Optional[Tuple[bytes, List[int]]]:
+    """A frame on a socket that keeps message boundaries: one message that
+    holds exactly one frame, read whole by uds_recv_frame(_fds) (which
+    reports any other message, consumed: EPROTOTYPE). Memory is taken for
+    the message, at most maxsize."""
+    dl: Optional[Deadline] = None
+    got_len = ct.c_size_t(0)
+    while True:
+        n, dl = _message_len(sock, fd, dl)
+        cap = min(maxsize, max(n - 4, 0))
+        buf = ct.create_string_buffer(cap or 1)
+        if fds:
+            slots = (ct.c_int * max(maxfds, 1))()
+            nfds = ct.c_size_t(maxfds)
+            r: int = lib.uds_recv_frame_fds(fd, buf, ct.c_size_t(cap), ct.byref(got_len),
+                                            slots, ct.byref(nfds))
+        else:
+            r = lib.uds_recv_frame(fd, buf, ct.c_size_t(cap), ct.byref(got_len))
+        if r == 1:
+            got = list(slots[:nfds.value]) if fds else []
+            return buf.raw[:got_len.value], got
+        if r == 0:
+            return None
+        if get_errno() == _errno.EMSGSIZE:
+            raise _too_big(got_len.value, maxsize)
+        dl = again(sock, fd, dl, False)
 
 
 def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
@@ -165,6 +224,20 @@ def _fill(sock: Any, fd: int, r: _state.Reader, target: int,
     return True
 
 
+def _record_exact(sock: Any, fd: int, n: int) -> bytes:
+    """recv_exact on a socket that keeps message boundaries: one message of
+    exactly n bytes, by uds_recv_exact (a longer or shorter one is
+    consumed: EMSGSIZE), waiting as the socket's timeout allows."""
+    dl: Optional[Deadline] = None
+    buf = ct.create_string_buffer(n or 1)
+    while True:
+        _, dl = _message_len(sock, fd, dl)
+        r: int = lib.uds_recv_exact(fd, buf, ct.c_size_t(n))
+        if r >= 0:
+            return buf.raw[:r]
+        dl = again(sock, fd, dl, False)
+
+
 def _reset(what: str, r: _state.Reader, got: int, n: int) -> OSError:
     r.got = 0
     r.drop_fds()
@@ -185,6 +258,8 @@ def recv_exact(sock: SocketLike, n: int) -> bytes:
     """
     fd = fd_of(sock)
     n = size_of(n, "n")
+    if _keeps_boundaries(sock, fd):
+        return _record_exact(sock, fd, n)
     r = _state.take(sock, fd) or _state.Reader()
     try:
         if r.got < n and not _fill(sock, fd, r, n, Deadline(sock, fd)):
@@ -259,12 +334,14 @@ def _discard(sock: Any, fd: int, r: _state.Reader, dl: Deadline,
             again(sock, fd, dl, False)
 
 
-def _frame(sock: SocketLike, maxsize: int,
-           fds: bool) -> Optional[Tuple[bytes, List[int]]]:
+def _frame(sock: SocketLike, maxsize: int, fds: bool,
+           maxfds: int = MAX_FDS) -> Optional[Tuple[bytes, List[int]]]:
     """One frame into the socket's Reader; with fds, the descriptors that
     came with its bytes are left in the Reader's fds."""
     fd = fd_of(sock)
     maxsize = size_of(maxsize, "maxsize")
+    if _keeps_boundaries(sock, fd):
+        return _record_frame(sock, fd, maxsize, fds, maxfds)
     r = _state.take(sock, fd) or _state.Reader()
     try:
         dl = Deadline(sock, fd)
@@ -334,7 +411,7 @@ def recv_frame_fds(sock: SocketLike, maxsize: int = FRAME_MAX_DEFAULT,
     never arrive and a wait for readability would spin.
     """
     maxfds = size_of(maxfds, "maxfds")
-    f = _frame(sock, maxsize, True)
+    f = _frame(sock, maxsize, True, maxfds)
     if f is None:
         return None
     data, fds = f
