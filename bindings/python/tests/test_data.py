@@ -105,6 +105,18 @@ def test_recv_exact_eof(pair):
     assert udsock.recv_exact(b, 10) == b""  # clean EOF: nothing left
 
 
+def test_recv_exact_zero_bytes_is_empty_at_once(pair):
+    # As uds_recv_exact with len 0: b"" without waiting, on an int fd as
+    # on a socket.socket, and before any receive gave the socket a buffer.
+    a, b = pair
+    b.settimeout(5)
+    assert udsock.recv_exact(b, 0) == b""
+    assert udsock.recv_exact(b.fileno(), 0) == b""
+    udsock.send_all(a, b"ab")
+    assert udsock.recv_exact(b, 0) == b""
+    assert udsock.recv_exact(b, 2) == b"ab"
+
+
 def test_recv_exact_clean_eof(pair):
     a, b = pair
     a.close()

@@ -96,6 +96,8 @@ class Reader:
 
     def take(self, n: int) -> bytes:
         """The first n of the undelivered bytes, removed from buf."""
+        if not n:
+            return b""  # buf may not exist yet
         out = bytes(memoryview(self.buf).cast("B")[:n])
         rest = self.got - n
         if rest:
