@@ -194,3 +194,58 @@ def test_accept_keeps_the_listener_timeout(sock_path):
         srv.settimeout(T)
         with pytest.raises(TimeoutError):
             udsock.accept(srv)
+
+
+def _nearly_full(a, b):
+    """Fill a's send buffer in small writes, then let b read a few KiB:
+    the room left takes the first piece of a frame but not all of it.
+    Returns the bytes now queued at b."""
+    sent = 0
+    while True:
+        try:
+            sent += os.write(a.fileno(), b"f" * 512)
+        except BlockingIOError:
+            break
+    got = 0
+    while got < 3000:
+        got += len(b.recv(3000 - got))
+    return sent - got
+
+
+SEND_FRAME_MODES = ["nonblocking", "timeout", "int-fd-nonblocking"]
+
+
+@pytest.mark.parametrize("with_fds", [False, True], ids=["plain", "fds"])
+@pytest.mark.parametrize("mode", SEND_FRAME_MODES)
+def test_send_frame_that_cannot_go_whole_sends_nothing(mode, with_fds, pipe):
+    # As uds_send_frame(_fds) on a non-blocking socket: a frame the send
+    # buffer cannot take whole is refused with nothing sent. Half a frame
+    # on the wire would put every later frame out of step, and the caller
+    # cannot know how much went.
+    a, b = udsock.socketpair()
+    with a, b:
+        a.setblocking(False)
+        queued = _nearly_full(a, b)
+        frame = b"y" * 80000  # three of the kernel's pieces of a stream write
+        fds = [pipe[0]] if with_fds else []
+        if mode == "timeout":
+            a.settimeout(T)
+            with pytest.raises(TimeoutError):
+                udsock.send_frame_fds(a, frame, fds)
+        elif mode == "nonblocking":
+            with pytest.raises(BlockingIOError):
+                udsock.send_frame_fds(a, frame, fds)
+        else:
+            with pytest.raises(BlockingIOError):
+                udsock.send_frame_fds(a.fileno(), frame, fds)
+        b.settimeout(T)
+        assert udsock.recv_exact(b, queued) == b"f" * queued
+        assert udsock.pending(b) == 0  # not one byte of the frame went
+        a.settimeout(5)
+        udsock.send_frame_fds(a, frame, fds)  # room now: it goes whole
+        if with_fds:
+            data, got = udsock.recv_frame_fds(b)
+            os.close(got[0])
+            assert (data, len(got)) == (frame, 1)
+        else:
+            assert udsock.recv_frame(b) == frame

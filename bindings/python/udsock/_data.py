@@ -19,7 +19,7 @@ from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike
                    close_fds, fds_array,
                    einval, error, fd_of, get_errno, lib, scratch, send_buf,
                    size_of)
-from ._wait import Deadline, again
+from ._wait import Deadline, again, timeout_of
 
 __all__ = [
     "send", "recv", "send_all", "recv_exact", "pending", "sendto",
@@ -285,13 +285,49 @@ def frame_bytes(data: BytesLike) -> bytes:
     return _HDR.pack(n) + (data if data.__class__ is bytes else bytes(data))
 
 
+def _whole_frame(sock: Any, data: BytesLike, fl: Any) -> bool:
+    """On a non-blocking socket, or one with a timeout: the frame by
+    uds_send_frame(_fds), which there sends all of it or nothing, waiting
+    here for room as the timeout allows. False, nothing sent, on a
+    blocking socket, and with a timeout when the frame is too large ever
+    to be promised whole (EMSGSIZE): send_all() then sends it."""
+    fd = fd_of(sock)
+    t = timeout_of(sock, fd)
+    if t is None:
+        return False
+    if _FRAME_LIMIT < memoryview(data).nbytes:
+        frame_bytes(data)  # raises EMSGSIZE
+    buf, n = send_buf(data)
+    z = ct.c_size_t(n)
+    nf = ct.c_size_t(len(fl))
+    p = ct.c_void_p(fl.buffer_info()[0] if fl else None)
+    dl: Optional[Deadline] = None
+    while True:
+        r: int = (lib.uds_send_frame_fds(fd, buf, z, p, nf) if fl
+                  else lib.uds_send_frame(fd, buf, z))
+        if r == 0:
+            return True
+        if get_errno() == _errno.EMSGSIZE and t > 0:
+            return False
+        dl = again(sock, fd, dl, True)
+
+
 def send_frame(sock: SocketLike, data: BytesLike) -> None:
     """Send one length-prefixed frame, as uds_send_frame puts it on the wire.
 
-    Wire format: a 4-byte native-endian length, then the bytes. Timeouts
-    and interruption as send_all(). Over 2**32 - 1 bytes: OSError(EMSGSIZE).
+    Wire format: a 4-byte native-endian length, then the bytes. Over
+    2**32 - 1 bytes: OSError(EMSGSIZE). As uds_send_frame, a non-blocking
+    socket never sends part of a frame: BlockingIOError, nothing sent,
+    until the send buffer has room for all of it (and OSError(EMSGSIZE)
+    for a frame larger than it can ever promise: about three quarters of
+    SO_SNDBUF). With a timeout, the wait for that room is bounded by it
+    (TimeoutError, nothing sent); only a frame too large to promise is
+    sent as send_all() sends, which a timeout may stop part-way. A
+    signal handler's exception (KeyboardInterrupt) stops a blocking
+    send as send_all().
     """
-    send_all(sock, frame_bytes(data))
+    if not _whole_frame(sock, data, ()):
+        send_all(sock, frame_bytes(data))
 
 
 def send_frame_fds(sock: SocketLike, data: BytesLike,
@@ -300,14 +336,17 @@ def send_frame_fds(sock: SocketLike, data: BytesLike,
     which stay open here) attached to the frame's first byte, as
     uds_send_frame_fds sends them: the bytes on the wire are exactly
     send_frame()'s; recv_frame_fds() receives the fds. Timeouts and
-    interruption as send_all().
+    interruption as send_frame() (a non-blocking socket sends all of it
+    or nothing).
 
-    Done in Python rather than by uds_send_frame_fds, which waits inside
-    the C call for the rest of a frame the kernel took only part of,
-    where no timeout applies.
+    On a blocking socket done in Python rather than by
+    uds_send_frame_fds, which waits inside the C call for the rest of a
+    frame the kernel took only part of, where no signal handler runs.
     """
-    payload = frame_bytes(data)
     fl = fds_array(fds)
+    if _whole_frame(sock, data, fl):
+        return
+    payload = frame_bytes(data)
     if not fl:
         send_all(sock, payload)
         return
