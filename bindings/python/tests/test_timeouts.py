@@ -249,3 +249,45 @@ def test_send_frame_that_cannot_go_whole_sends_nothing(mode, with_fds, pipe):
             assert (data, len(got)) == (frame, 1)
         else:
             assert udsock.recv_frame(b) == frame
+
+
+KEPT_THEN = [
+    ("recv", lambda s: udsock.recv(s, 100)),
+    ("recv_fds", lambda s: udsock.recv_fds(s, 100, 1)[0]),
+    ("recvmsg", lambda s: udsock.recvmsg(s, 100, 1).data),
+    ("recvfrom", lambda s: udsock.recvfrom(s, 100)[0]),
+    ("recv_creds", lambda s: udsock.recv_creds(s, 100)[0]),
+    ("recv_batch", lambda s: b"".join(m.data for m in
+                                      udsock.recv_batch(s, 4, 100))),
+]
+
+
+@pytest.mark.parametrize("name,call", KEPT_THEN, ids=[c[0] for c in KEPT_THEN])
+def test_bytes_a_timeout_left_come_first_to_any_receive(name, call):
+    # recv_exact() and recv_frame() keep what came before a timeout "for
+    # the next receive on the socket": whichever receive that is, it
+    # must start with those bytes, not skip them for later ones.
+    a, b = udsock.socketpair()
+    with a, b:
+        b.settimeout(T)
+        udsock.send(a, b"abc")
+        with pytest.raises(TimeoutError):
+            udsock.recv_exact(b, 10)
+        udsock.send(a, b"def")
+        got = call(b)
+        while len(got) < 6:
+            got += udsock.recv(b, 100)
+        assert got == b"abcdef"
+
+
+def test_fds_a_timeout_left_come_with_their_bytes(pipe):
+    a, b = udsock.socketpair()
+    with a, b:
+        b.settimeout(T)
+        wire = struct.pack("=I", 6) + b"frame!"
+        udsock.send_fds(a, wire[:3], [pipe[0]])
+        with pytest.raises(TimeoutError):
+            udsock.recv_frame_fds(b)
+        m = udsock.recvmsg(b, 100, 1)
+        assert (m.data, len(m.fds)) == (wire[:3], 1)
+        os.close(m.fds[0])

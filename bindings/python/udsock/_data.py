@@ -19,6 +19,7 @@ from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike
                    close_fds, fds_array,
                    einval, error, fd_of, get_errno, lib, scratch, send_buf,
                    size_of)
+from ._msg import delivered
 from ._wait import Deadline, again, timeout_of
 
 __all__ = [
@@ -515,6 +516,9 @@ def recvfrom(sock: SocketLike, bufsize: int) -> Tuple[bytes, str]:
     """Receive a datagram (uds_recvfrom): (data, sender address or "")."""
     fd = fd_of(sock)
     bufsize = size_of(bufsize, "bufsize")
+    kept = delivered(sock, fd, bufsize)
+    if kept is not None:
+        return kept.data, kept.addr or ""
     s = scratch()
     try:
         buf, view = s.data(bufsize)

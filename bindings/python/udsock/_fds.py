@@ -14,10 +14,10 @@ from array import array as _array
 
 from ._lib import (EAGAIN, EINTR, FLAGS_UNFILLED, MAX_FDS, MSG_DONTWAIT,
                    INT_MAX, SCRATCH_BYTES, AddrLike, BytesLike, Cred, FdLike,
-                   HasFileno, Message, Socket, SocketLike, addr_str,
-                   c_size_t, close_fds, error, fd_of, fds_array, fill_cred,
-                   get_errno, lib, scratch, send_buf, size_of, tls)
-from ._msg import keep_message, recv_one, sendmsg
+                   HasFileno, Message, NO_CRED_ID, Socket, SocketLike,
+                   addr_str, c_size_t, close_fds, error, fd_of, fds_array,
+                   fill_cred, get_errno, lib, scratch, send_buf, size_of, tls)
+from ._msg import delivered, keep_message, recv_one, sendmsg
 from ._state import held
 from ._wait import again
 
@@ -295,9 +295,12 @@ def recv_creds(sock: SocketLike, bufsize: int) -> Tuple[bytes, Cred]:
     no real credentials: Cred(0, NO_CRED_ID, NO_CRED_ID).
     """
     fd = fd_of(sock)
+    bufsize = size_of(bufsize, "bufsize")
+    kept = delivered(sock, fd, bufsize)
+    if kept is not None:
+        return kept.data, kept.cred or Cred(0, NO_CRED_ID, NO_CRED_ID)
     s = scratch()
     try:
-        bufsize = size_of(bufsize, "bufsize")
         buf, view = s.data(bufsize)
         z = s.z1
         f = lib.uds_recv_creds
@@ -355,6 +358,9 @@ def recv_pidfd(sock: SocketLike, bufsize: int) -> Tuple[bytes, Optional[int]]:
     """
     fd = fd_of(sock)
     bufsize = size_of(bufsize, "bufsize")
+    kept = delivered(sock, fd, bufsize)
+    if kept is not None:
+        return kept.data, None  # a kept message comes without its pidfd
     s = scratch()
     try:
         buf, view = s.data(bufsize)

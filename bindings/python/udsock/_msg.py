@@ -123,15 +123,34 @@ def _trim(m: Message, maxfds: int) -> Message:
     return m._replace(fds=list(m.fds[:maxfds]), flags=m.flags | MSG_CTRUNC)
 
 
-def _delivered(sock: Any, fd: int) -> Optional[Message]:
-    """A message an interrupted receive left with the socket, if any."""
+def _delivered(sock: Any, fd: int, bufsize: int) -> Optional[Message]:
+    """What an interrupted receive left with the socket, if anything: a
+    message it had taken, or up to bufsize of the bytes (with the fds that
+    came with them) that recv_exact()/recv_frame() had read from the
+    stream, which the next receive must start with."""
     r = _state.take(sock, fd)
     if r is None:
         return None
     try:
-        return r.msgs.pop(0) if r.msgs else None
+        if r.msgs:
+            return r.msgs.pop(0)
+        if r.got and not r.skip:
+            fds, r.fds = r.fds, []
+            return Message(r.take(min(bufsize, r.got)), fds, None, 0, "")
+        return None
     finally:
         _state.keep(sock, fd, r)
+
+
+def delivered(sock: Any, fd: int, bufsize: int) -> Optional[Message]:
+    """_delivered() for the receives that return no fds: those that came
+    are closed, as the kernel closes them for such a receive."""
+    if not _state.held[0]:
+        return None
+    m = _delivered(sock, fd, bufsize)
+    if m is not None and m.fds:
+        close_fds(m.fds)
+    return m
 
 
 def _close_pidfd(m: Message, pidfd: int) -> Message:
@@ -148,9 +167,9 @@ def recv_one(sock: SocketLike, fd: int, bufsize: int, maxfds: int,
     """One uds_recvmsg, waiting as the socket's timeout says; with pidfd (a
     c_int), uds_recvmsg_pidfd, which stores the sender's pidfd there."""
     if _state.held[0]:
-        got = _delivered(sock, fd)
+        got = _delivered(sock, fd, bufsize)
         if got is not None:
-            return got
+            return _trim(got, maxfds) if len(got.fds) > maxfds else got
     s = scratch()
     m = s.msg
     view = None
@@ -321,7 +340,13 @@ def _recv_batch(sock: SocketLike, n: int, bufsize: int, maxfds: int,
             try:
                 if kept.msgs:
                     out, kept.msgs = kept.msgs[:n], kept.msgs[n:]
-                    return out
+                    return [_trim(m, maxfds) if len(m.fds) > maxfds else m
+                            for m in out]
+                if kept.got and not kept.skip and n:
+                    fds, kept.fds = kept.fds, []
+                    m = Message(kept.take(min(bufsize, kept.got)), fds,
+                                None, 0, "")
+                    return [_trim(m, maxfds) if len(fds) > maxfds else m]
             finally:
                 _state.keep(sock, fd, kept)
     s = scratch()
