@@ -142,3 +142,40 @@ def test_cancelled_recv_frame_loses_nothing():
     a, b = _nonblocking_pair()
     with a, b:
         assert asyncio.run(main(a, b)) == b"half"
+
+
+
+def test_cancelled_send_frame_leaves_nothing_behind(pipe):
+    # A frame that must wait for room and is cancelled while it waits puts
+    # no byte on the wire, even when there was room for part of it: the
+    # next frame is the next thing read.
+    r, w = pipe
+    frame = os.urandom(100000)
+
+    async def main(a, b):
+        filled = 0
+        while True:  # fill the socket until it takes no more
+            try:
+                filled += a.send(b"x" * 4096)
+            except BlockingIOError:
+                break
+        drained = len(b.recv(32768))  # room for part of the frame
+        t = asyncio.ensure_future(udsock.aio.send_frame(a, frame, fds=[w]))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert not t.done()
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+        loop = asyncio.get_running_loop()
+        left = filled - drained
+        while left > 0:  # the rest of the filler, and nothing else
+            left -= len(await loop.sock_recv(b, min(left, 65536)))
+        await udsock.aio.send_frame(a, b"next")
+        return await asyncio.wait_for(udsock.aio.recv_frame_fds(b), 5)
+
+    a, b = _nonblocking_pair()
+    with a, b:
+        before = set(os.listdir("/proc/self/fd"))
+        assert asyncio.run(main(a, b)) == (b"next", [])
+        assert set(os.listdir("/proc/self/fd")) <= before

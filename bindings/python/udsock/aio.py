@@ -17,6 +17,7 @@ continues where it stopped.
 from __future__ import annotations
 
 import asyncio
+import errno as _errno
 from typing import Any, Callable, Iterable, List, Optional, Tuple, TypeVar
 
 from . import _data, _fds
@@ -110,9 +111,25 @@ async def recv_exact(sock: Socket, n: int) -> bytes:
 async def send_frame(sock: Socket, data: BytesLike,
                      fds: Iterable[FdLike] = ()) -> None:
     """One frame (udsock.send_frame's wire format), with fds attached to
-    its first byte when given (as uds_send_frame_fds sends them)."""
+    its first byte when given (as uds_send_frame_fds sends them).
+
+    Sent whole or not at all, so a cancelled send_frame() leaves nothing
+    behind; only a frame larger than the socket can ever take at once
+    (about three quarters of SO_SNDBUF) goes in parts, and cancelling that
+    one may leave part of it on the wire."""
     _check(sock)
-    await _send_stream(sock, _data.frame_bytes(data), list(fds_array(fds)))
+    fl = fds_array(fds)
+    try:
+        # All or nothing: on a non-blocking socket the library takes a
+        # frame whole or not at all (BlockingIOError until there is room),
+        # so a send cancelled while it waits leaves nothing on the wire.
+        await _io(sock, lambda: _data.send_frame_fds(sock, data, fl), True)
+    except OSError as e:
+        if e.errno != _errno.EMSGSIZE or memoryview(data).nbytes > 0xFFFFFFFF:
+            raise
+        # More than the socket can ever promise to take whole: in parts,
+        # which a cancellation may cut (the stream is then out of step).
+        await _send_stream(sock, _data.frame_bytes(data), list(fl))
 
 
 async def recv_frame(sock: Socket,
