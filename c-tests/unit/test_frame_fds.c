@@ -356,6 +356,7 @@ static void test_records(void) {
         CHECK(uds_pending(sv[1]) == 0);
         /* One frame too large for buf in one record: EMSGSIZE with its
            size, its descriptors closed. */
+        memset(w, 'w', sizeof w);
         CHECK(uds_send_frame_fds(sv[0], w, sizeof w, mark, 3) == 0);
         n = 4;
         len = 0;
