@@ -186,6 +186,40 @@ static void test_descriptors_on_a_credentials_read(void) {
     }
 }
 
+/* SO_PASSCRED turned off, by another process sharing the socket, while
+   uds_recv_creds waits: the message then comes with no credentials, and
+   its descriptors (and a pidfd, where SO_PASSPIDFD is on) take the room
+   the credentials would have had. None of them stays open. */
+static int passcred_sv[2];
+
+static void child_turns_passcred_off(void *arg) {
+    int fds[4] = {0, 1, 2, 0};
+    (void)arg;
+    CHECK(wait_asleep(getppid()) == 0);
+    CHECK(uds_set_passcred(passcred_sv[1], 0) == 0);
+    CHECK(uds_send_fds(passcred_sv[0], "abc", 3, fds, 4) == 3);
+}
+
+static void test_passcred_turned_off_while_waiting(void) {
+    int t, before;
+    pid_t child;
+    uds_cred c;
+    char buf[8];
+    for (t = 0; t < 3; t++) {
+        CHECK(uds_socketpair(types[t], passcred_sv) == 0);
+        if (uds_set_passpidfd(passcred_sv[1], 1) != 0)
+            CHECK(errno == ENOPROTOOPT);
+        before = count_fds();
+        child = spawn(child_turns_passcred_off, NULL);
+        CHECK(child > 0);
+        CHECK(uds_recv_creds(passcred_sv[1], buf, sizeof buf, &c) == 3 && memcmp(buf, "abc", 3) == 0);
+        CHECK(c.pid == 0 && c.uid == (uint32_t)-1 && c.gid == (uint32_t)-1);
+        CHECK(reap(child) == 0);
+        CHECK(count_fds() == before);
+        close_all(passcred_sv, 2);
+    }
+}
+
 /* Without privileges (dropped first when running as root), claiming
    another pid or uid is refused with the kernel's EPERM. */
 static void child_forges(void *arg) {
@@ -298,6 +332,7 @@ int main(void) {
     test_no_peer_and_bad_arguments();
     test_messages_and_the_timing_rule();
     test_descriptors_on_a_credentials_read();
+    test_passcred_turned_off_while_waiting();
     test_forged();
     test_own_credentials_across_fork_and_setuid();
     test_security_label();

@@ -373,9 +373,10 @@ pub fn recv(
 
 /// [`recv`] with control room for credentials only: any descriptors or
 /// pidfd the message carried find no room, and the kernel closes them
-/// (`MSG_CTRUNC`) instead of installing them; nothing is left to close.
-/// The kernel writes `SCM_CREDENTIALS` first, so the room holds it
-/// whenever `SO_PASSCRED` is on, and nothing else.
+/// (`MSG_CTRUNC`) instead of installing them. The kernel writes
+/// `SCM_CREDENTIALS` first, so the room holds it whenever `SO_PASSCRED` is
+/// on, and nothing else; when it is off, whatever the room took instead
+/// is closed.
 #[inline]
 pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<Got> {
     const ROOM: usize = space(UCRED_LEN);
@@ -391,17 +392,11 @@ pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<G
     // SAFETY: the iovec points into the exclusively borrowed `data` and
     // the control buffer has ROOM bytes; the kernel writes at most those.
     let bytes = unsafe { super::recvmsg(fd, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) }?;
-    let mut anc = Ancillary::default();
-    if msg.msg_controllen as usize >= HDR + UCRED_LEN {
-        // SAFETY: the buffer holds a whole cmsghdr; read_unaligned needs
-        // no alignment.
-        let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control.as_ptr().cast()) };
-        if (h.cmsg_level, h.cmsg_type) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) && h.cmsg_len as usize >= HDR + UCRED_LEN {
-            // SAFETY: HDR + size_of::<ucred>() <= ROOM bytes are there.
-            let u: libc::ucred = unsafe { ptr::read_unaligned(control[HDR..].as_ptr().cast()) };
-            anc.cred = Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid });
-        }
-    }
+    // With SO_PASSCRED on, the credentials fill the room. Turned off (by
+    // another thread, while this one waited) the room takes up to four
+    // descriptors or a pidfd instead: the walk closes them.
+    let len = (msg.msg_controllen as usize).min(ROOM);
+    let anc = parse_with(&control[..len], &mut [], false);
     Ok(Got { bytes, flags: msg.msg_flags, anc })
 }
 
