@@ -117,6 +117,21 @@ def test_recv_exact_zero_bytes_is_empty_at_once(pair):
     assert udsock.recv_exact(b, 2) == b"ab"
 
 
+@pytest.mark.parametrize("kind", [socket.SOCK_SEQPACKET, socket.SOCK_DGRAM])
+def test_recv_exact_zero_bytes_keeps_boundaries_at_once(kind):
+    # As uds_recv_exact with len 0 there too: b"" without waiting for a
+    # message (the timeout would raise TimeoutError, the int fd, now
+    # non-blocking, BlockingIOError), and a queued message stays queued.
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    with a, b:
+        b.settimeout(5)
+        assert udsock.recv_exact(b, 0) == b""
+        assert udsock.recv_exact(b.fileno(), 0) == b""
+        a.send(b"abc")
+        assert udsock.recv_exact(b, 0) == b""
+        assert udsock.recv_exact(b, 3) == b"abc"
+
+
 def test_recv_exact_clean_eof(pair):
     a, b = pair
     a.close()

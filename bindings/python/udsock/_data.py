@@ -228,9 +228,13 @@ def _fill(sock: Any, fd: int, r: _state.Reader, target: int,
 def _record_exact(sock: Any, fd: int, n: int) -> bytes:
     """recv_exact on a socket that keeps message boundaries: one message of
     exactly n bytes, by uds_recv_exact (a longer or shorter one is
-    consumed: EMSGSIZE), waiting as the socket's timeout allows."""
+    consumed: EMSGSIZE), waiting as the socket's timeout allows. n == 0
+    is b"" at once, as uds_recv_exact with len 0: no message is waited
+    for or consumed."""
+    if not n:
+        return b""
     dl: Optional[Deadline] = None
-    buf = ct.create_string_buffer(n or 1)
+    buf = ct.create_string_buffer(n)
     while True:
         _, dl = _message_len(sock, fd, dl)
         r: int = lib.uds_recv_exact(fd, buf, ct.c_size_t(n))
