@@ -396,7 +396,20 @@ pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<G
     // another thread, while this one waited) the room takes up to four
     // descriptors or a pidfd instead: the walk closes them.
     let len = (msg.msg_controllen as usize).min(ROOM);
-    let anc = parse_with(&control[..len], &mut [], false);
+    // SAFETY: the buffer holds a whole cmsghdr; read_unaligned needs no
+    // alignment.
+    let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control.as_ptr().cast()) };
+    let anc = if len >= HDR + UCRED_LEN
+        && (h.cmsg_level, h.cmsg_type) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS)
+        && h.cmsg_len as usize == HDR + UCRED_LEN
+    {
+        // The usual case: the credentials block, filling the room.
+        // SAFETY: HDR + size_of::<ucred>() <= ROOM bytes are there.
+        let u: libc::ucred = unsafe { ptr::read_unaligned(control[HDR..].as_ptr().cast()) };
+        Ancillary { cred: Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid }), ..Ancillary::default() }
+    } else {
+        parse_with(&control[..len], &mut [], false)
+    };
     Ok(Got { bytes, flags: msg.msg_flags, anc })
 }
 
