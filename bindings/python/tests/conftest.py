@@ -93,3 +93,17 @@ def fd_is_pipe_to(w, r):
     """True if writing to fd w can be read back from fd r."""
     os.write(w, b"?")
     return os.read(r, 1) == b"?"
+
+
+def passrights_off_or_skip(sock):
+    """Turns SO_PASSRIGHTS off at sock, or skips the test on a kernel
+    without it (before 6.16)."""
+    import errno
+
+    import udsock
+    try:
+        udsock.set_passrights(sock, False)
+    except OSError as e:
+        if e.errno == errno.ENOPROTOOPT:
+            pytest.skip("SO_PASSRIGHTS needs Linux 6.16")
+        raise

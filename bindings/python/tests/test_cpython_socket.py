@@ -6,6 +6,7 @@ addresses, struct-packed frames) on the other, so a difference in wire
 format or address encoding between the two shows up as a failure.
 """
 
+import contextlib
 import errno
 import os
 import socket
@@ -14,7 +15,7 @@ import struct
 import pytest
 
 import udsock
-from conftest import open_fds
+from conftest import open_fds, passrights_off_or_skip
 
 
 def _abstract(addr):
@@ -239,18 +240,27 @@ def _readable(fd):
     return bool(select.select([fd], [], [], 0)[0])
 
 
-def test_cpython_frames_with_fds_to_the_c_call(marks):
-    # uds_recv_frame_fds itself (the binding's recv_frame_fds is done in
-    # Python), with the sender's credentials and pidfds arriving too.
-    import ctypes
-    lib = udsock._lib.lib
-    writes, reads = marks
+@contextlib.contextmanager
+def _fed_by_a_cpython_child(writes):
+    """The receiving end of a socketpair (SO_PASSCRED on, SO_PASSPIDFD
+    where the kernel has it) to which a child using only CPython's socket
+    module has sent the cut frames, and closed its end."""
     a, b = socket.socketpair()
     with a, b:
         b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         _passpidfd(b)
         _child(lambda: _frames_cut_anywhere(a, writes))
         a.close()
+        yield b
+
+
+def test_cpython_frames_with_fds_to_the_c_call(marks):
+    # uds_recv_frame_fds itself (the binding's recv_frame_fds is done in
+    # Python), with the sender's credentials and pidfds arriving too.
+    import ctypes
+    lib = udsock._lib.lib
+    writes, reads = marks
+    with _fed_by_a_cpython_child(writes) as b:
         before = open_fds()
         buf = ctypes.create_string_buffer(64)
         fds = (ctypes.c_int * 8)()
@@ -272,12 +282,7 @@ def test_cpython_frames_with_fds_to_the_c_call(marks):
 
 def test_cpython_frames_with_fds_to_recv_frame_fds(marks):
     writes, reads = marks
-    a, b = socket.socketpair()
-    with a, b:
-        b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        _passpidfd(b)
-        _child(lambda: _frames_cut_anywhere(a, writes))
-        a.close()
+    with _fed_by_a_cpython_child(writes) as b:
         before = open_fds()
         got = []
         for _ in _FRAMES_WANTED:
@@ -350,12 +355,7 @@ def test_credentials_and_pidfds_across_processes():
 def test_passrights_off_refuses_a_cpython_sender(pipe):
     a, b = socket.socketpair()
     with a, b:
-        try:
-            udsock.set_passrights(b, False)
-        except OSError as e:
-            if e.errno == errno.ENOPROTOOPT:
-                pytest.skip("SO_PASSRIGHTS needs Linux 6.16")
-            raise
+        passrights_off_or_skip(b)
         with pytest.raises(PermissionError):
             socket.send_fds(a, [b"x"], [pipe[0]])
         a.send(b"plain")

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 import udsock
+from conftest import passrights_off_or_skip
 
 
 def pid_of(pidfd):
@@ -87,12 +88,7 @@ def test_recvmsg_pidfd_and_a_gone_sender(dgram):
 def test_refusing_descriptors():
     a, b = udsock.socketpair()
     try:
-        try:
-            udsock.set_passrights(b, False)
-        except OSError as e:
-            if e.errno == errno.ENOPROTOOPT:
-                pytest.skip("SO_PASSRIGHTS needs Linux 6.16")
-            raise
+        passrights_off_or_skip(b)
         with pytest.raises(PermissionError):
             udsock.send_fds(a, b"x", [a.fileno()])
         udsock.set_passrights(b, True)
