@@ -247,17 +247,13 @@ pub fn parse(control: &[u8], slots: &mut [RawFd]) -> Ancillary {
 #[inline]
 pub fn parse_with(control: &[u8], slots: &mut [RawFd], keep_pidfd: bool) -> Ancillary {
     let mut a = Ancillary::default();
-    let mut at = 0;
-    while control.len() - at >= size_of::<libc::cmsghdr>() {
-        // SAFETY: at least size_of::<cmsghdr>() bytes remain at `at`;
-        // read_unaligned needs no alignment.
-        let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control[at..].as_ptr().cast()) };
+    let mut rest = control;
+    while rest.len() >= size_of::<libc::cmsghdr>() {
+        // SAFETY: at least size_of::<cmsghdr>() bytes remain; read_unaligned
+        // needs no alignment.
+        let h: libc::cmsghdr = unsafe { ptr::read_unaligned(rest.as_ptr().cast()) };
         let len = h.cmsg_len as usize;
-        if len < HDR || len > control.len() - at {
-            break;
-        }
-        let data = &control[at + HDR..at + len];
-        let fds = data.chunks_exact(FD_LEN).map(|b| RawFd::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+        let Some(data) = rest.get(HDR..len) else { break };
         match (h.cmsg_level, h.cmsg_type) {
             (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
                 // As many as there are slots left go to them (one copy),
@@ -279,28 +275,38 @@ pub fn parse_with(control: &[u8], slots: &mut [RawFd], keep_pidfd: bool) -> Anci
                     a.closed += 1;
                 }
             }
-            (libc::SOL_SOCKET, SCM_PIDFD) => fds.filter(|&fd| fd >= 0).for_each(|fd| {
-                if keep_pidfd && a.pidfd.is_none() {
-                    a.pidfd = Some(fd);
-                } else {
-                    let _ = close(fd);
+            (libc::SOL_SOCKET, SCM_PIDFD) => {
+                for b in data.chunks_exact(FD_LEN) {
+                    let fd = RawFd::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                    if fd < 0 {
+                        continue;
+                    }
+                    if keep_pidfd && a.pidfd.is_none() {
+                        a.pidfd = Some(fd);
+                    } else {
+                        let _ = close(fd);
+                    }
                 }
-            }),
-            (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) if data.len() >= UCRED_LEN => {
-                // SAFETY: `data` holds at least size_of::<ucred>() bytes;
-                // read_unaligned needs no alignment.
-                let u: libc::ucred = unsafe { ptr::read_unaligned(data.as_ptr().cast()) };
-                a.cred = Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid });
             }
+            (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) if data.len() >= UCRED_LEN => a.cred = Some(ucred(data)),
             _ => {}
         }
-        let step = align(len);
-        if step >= control.len() - at {
-            break;
+        match rest.get(align(len)..) {
+            Some(next) => rest = next,
+            None => break,
         }
-        at += step;
     }
     a
+}
+
+/// The ids in an `SCM_CREDENTIALS` block's data, which holds at least
+/// `size_of::<ucred>()` bytes.
+fn ucred(data: &[u8]) -> Ucred {
+    assert!(data.len() >= UCRED_LEN);
+    // SAFETY: checked just above that the bytes are there; read_unaligned
+    // needs no alignment.
+    let u: libc::ucred = unsafe { ptr::read_unaligned(data.as_ptr().cast()) };
+    Ucred { pid: u.pid, uid: u.uid, gid: u.gid }
 }
 
 fn iovec(data: &[u8]) -> libc::iovec {
@@ -399,14 +405,10 @@ pub fn recv_cred(fd: BorrowedFd<'_>, data: &mut [u8], flags: i32) -> SysResult<G
     // SAFETY: the buffer holds a whole cmsghdr; read_unaligned needs no
     // alignment.
     let h: libc::cmsghdr = unsafe { ptr::read_unaligned(control.as_ptr().cast()) };
-    let anc = if len >= HDR + UCRED_LEN
-        && (h.cmsg_level, h.cmsg_type) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS)
-        && h.cmsg_len as usize == HDR + UCRED_LEN
-    {
-        // The usual case: the credentials block, filling the room.
-        // SAFETY: HDR + size_of::<ucred>() <= ROOM bytes are there.
-        let u: libc::ucred = unsafe { ptr::read_unaligned(control[HDR..].as_ptr().cast()) };
-        Ancillary { cred: Some(Ucred { pid: u.pid, uid: u.uid, gid: u.gid }), ..Ancillary::default() }
+    let anc = if len == ROOM && (h.cmsg_level, h.cmsg_type, h.cmsg_len as usize) == (libc::SOL_SOCKET, libc::SCM_CREDENTIALS, HDR + UCRED_LEN) {
+        // The usual case: the credentials block fills the room, so nothing
+        // else can be in it.
+        Ancillary { cred: Some(ucred(&control[HDR..])), ..Ancillary::default() }
     } else {
         parse_with(&control[..len], &mut [], false)
     };
