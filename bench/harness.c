@@ -131,6 +131,46 @@ int stamp_ok(const unsigned char *p, size_t len, uint32_t seq)
     return len < 8 || memcmp(p + len - 4, b, 4) == 0;
 }
 
+/* ---- shared by the raw variants ------------------------------------ */
+
+void bench_skip_sent(struct msghdr *m, size_t n)
+{
+    while (n > 0 && m->msg_iovlen > 0) {
+        if (n >= m->msg_iov->iov_len) {
+            n -= m->msg_iov->iov_len;
+            m->msg_iov++;
+            m->msg_iovlen--;
+        } else {
+            m->msg_iov->iov_base = (char *)m->msg_iov->iov_base + n;
+            m->msg_iov->iov_len -= n;
+            n = 0;
+        }
+    }
+}
+
+void bench_one_cmsg(struct msghdr *m, void *ctl, int type, const void *data, size_t bytes)
+{
+    struct cmsghdr *c;
+    m->msg_control = ctl;
+    m->msg_controllen = CMSG_SPACE(bytes);
+    c = CMSG_FIRSTHDR(m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(bytes);
+    memcpy(CMSG_DATA(c), data, bytes);
+    /* The padding after the data goes to the kernel too. */
+    memset(CMSG_DATA(c) + bytes, 0, CMSG_SPACE(bytes) - CMSG_LEN(bytes));
+}
+
+int bench_close_got(bstate *s, int fd)
+{
+    (void)fd;
+    for (size_t i = 0; i < s->ngot; i++)
+        close(s->got[i]);
+    s->ngot = 0;
+    return 0;
+}
+
 /* ---- clocks --------------------------------------------------------- */
 
 static int64_t ns_of(clockid_t c)

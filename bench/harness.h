@@ -103,4 +103,13 @@ unsigned long bench_allocs(void);
 void stamp(unsigned char *p, size_t len, uint32_t seq);
 int stamp_ok(const unsigned char *p, size_t len, uint32_t seq);
 
+/* Shared by the raw variants: a sendmsg header's iovecs past the n bytes
+   a short write took; one SOL_SOCKET control message of `bytes` bytes
+   from `data` into ctl (CMSG_SPACE(bytes) bytes at least, aligned for a
+   cmsghdr), set as m's control data; and, after a message with fds,
+   closing s->got. */
+void bench_skip_sent(struct msghdr *m, size_t n);
+void bench_one_cmsg(struct msghdr *m, void *ctl, int type, const void *data, size_t bytes);
+int bench_close_got(bstate *s, int fd);
+
 #endif

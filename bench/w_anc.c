@@ -106,15 +106,6 @@ static void teardown_fds(bstate *s)
     free_bufs(s);
 }
 
-static int close_got(bstate *s, int fd)
-{
-    (void)fd;
-    for (size_t i = 0; i < s->ngot; i++)
-        close(s->got[i]);
-    s->ngot = 0;
-    return 0;
-}
-
 /* sendmsg of the 1-byte message with one SOL_SOCKET control message. */
 static int send_with_cmsg(bstate *s, int fd, int type, const void *data, size_t bytes)
 {
@@ -124,16 +115,11 @@ static int send_with_cmsg(bstate *s, int fd, int type, const void *data, size_t 
     } u;
     struct msghdr m;
     struct iovec iov;
-    struct cmsghdr *c;
     ssize_t r;
 
     stamp(s->sbuf, 1, ++s->sseq);
-    msg_init(&m, &iov, s->sbuf, 1, u.buf, CMSG_SPACE(bytes));
-    c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = type;
-    c->cmsg_len = CMSG_LEN(bytes);
-    memcpy(CMSG_DATA(c), data, bytes);
+    msg_init(&m, &iov, s->sbuf, 1, NULL, 0);
+    bench_one_cmsg(&m, u.buf, type, data, bytes);
     do
         r = sendmsg(fd, &m, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
@@ -462,22 +448,14 @@ static int raw_send_frame_fd(bstate *s, int fd)
     uint32_t hdr = (uint32_t)s->len;
     struct iovec iov[2] = {{&hdr, 4}, {s->sbuf, s->len}};
     struct msghdr m;
-    struct cmsghdr *c;
     size_t left = 4 + s->len;
     ssize_t r;
 
     stamp(s->sbuf, s->len, ++s->sseq);
     memset(&m, 0, sizeof m);
-    memset(&u, 0, sizeof u);
     m.msg_iov = iov;
     m.msg_iovlen = 2;
-    m.msg_control = u.buf;
-    m.msg_controllen = sizeof u.buf;
-    c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), s->fds, sizeof(int));
+    bench_one_cmsg(&m, u.buf, SCM_RIGHTS, s->fds, sizeof(int));
     while (left > 0) {
         r = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (r < 0 && errno == EINTR)
@@ -487,16 +465,7 @@ static int raw_send_frame_fd(bstate *s, int fd)
         left -= (size_t)r;
         m.msg_control = NULL;
         m.msg_controllen = 0;
-        while (r > 0 && m.msg_iovlen > 0) {
-            size_t k = (size_t)r < m.msg_iov->iov_len ? (size_t)r : m.msg_iov->iov_len;
-            m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + k;
-            m.msg_iov->iov_len -= k;
-            r -= (ssize_t)k;
-            if (m.msg_iov->iov_len == 0) {
-                m.msg_iov++;
-                m.msg_iovlen--;
-            }
-        }
+        bench_skip_sent(&m, (size_t)r);
     }
     return 0;
 }
@@ -622,31 +591,31 @@ static int raw_recv_creds_kept(bstate *s, int fd)
 const row bench_rows[] = {
     {"frame-fd-1", "5", "frame 64 B + 1 fd SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
      setup_frame_fd, teardown_fds,
-     {OPS(raw_send_frame_fd, raw_recv_frame_fd, close_got, raw_reply_send, raw_reply_recv,
+     {OPS(raw_send_frame_fd, raw_recv_frame_fd, bench_close_got, raw_reply_send, raw_reply_recv,
           "sendmsg 2 iovecs + SCM_RIGHTS", "recvmsg 4 + recvmsg n, CMSG"),
-      OPS(lib_send_frame_fd, lib_recv_frame_fd, close_got, lib_reply_send, lib_reply_recv,
+      OPS(lib_send_frame_fd, lib_recv_frame_fd, bench_close_got, lib_reply_send, lib_reply_recv,
           "uds_send_frame_fds", "uds_recv_frame_fds")}},
     {"fds-1", "5", "1 fd + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
      setup_fds1, teardown_fds,
-     {OPS(raw_send_fds, raw_recv_fds, close_got, raw_reply_send, raw_reply_recv, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
-      OPS(lib_send_fds, lib_recv_fds, close_got, lib_reply_send, lib_reply_recv, "uds_send_fds", "uds_recv_fds")}},
+     {OPS(raw_send_fds, raw_recv_fds, bench_close_got, raw_reply_send, raw_reply_recv, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
+      OPS(lib_send_fds, lib_recv_fds, bench_close_got, lib_reply_send, lib_reply_recv, "uds_send_fds", "uds_recv_fds")}},
     {"fds-16", "5", "16 fds + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
      setup_fds16, teardown_fds,
-     {OPS(raw_send_fds, raw_recv_fds, close_got, NULL, NULL, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
-      OPS(lib_send_fds, lib_recv_fds, close_got, NULL, NULL, "uds_send_fds", "uds_recv_fds")}},
+     {OPS(raw_send_fds, raw_recv_fds, bench_close_got, NULL, NULL, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
+      OPS(lib_send_fds, lib_recv_fds, bench_close_got, NULL, NULL, "uds_send_fds", "uds_recv_fds")}},
     {"fds-253", "5", "253 fds + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
      setup_fds253, teardown_fds,
-     {OPS(raw_send_fds, raw_recv_fds, close_got, NULL, NULL, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
-      OPS(lib_send_fds, lib_recv_fds, close_got, NULL, NULL, "uds_send_fds", "uds_recv_fds")}},
+     {OPS(raw_send_fds, raw_recv_fds, bench_close_got, NULL, NULL, "sendmsg SCM_RIGHTS", "recvmsg + CMSG"),
+      OPS(lib_send_fds, lib_recv_fds, bench_close_got, NULL, NULL, "uds_send_fds", "uds_recv_fds")}},
     {"creds", "6", "credentials + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
      setup_creds, free_bufs,
      {OPS(raw_send_creds, raw_recv_creds, NULL, raw_reply_send, raw_reply_recv, "sendmsg SCM_CREDENTIALS", "recvmsg + CMSG"),
       OPS(lib_send_creds, lib_recv_creds, NULL, lib_reply_send, lib_reply_recv, "uds_send_creds", "uds_recv_creds")}},
     {"frame-fd-1-kept", "kept", "frame 64 B + 1 fd SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
      setup_frame_fd, teardown_fds,
-     {OPS(raw_send_frame_fd, raw_recv_frame_fd_kept, close_got, NULL, NULL,
+     {OPS(raw_send_frame_fd, raw_recv_frame_fd_kept, bench_close_got, NULL, NULL,
           "sendmsg 2 iovecs + SCM_RIGHTS", "fcntl F_GETFL + recvmsg 4 + recvmsg n"),
-      OPS(lib_send_frame_fd, lib_recv_frame_fd, close_got, NULL, NULL, "uds_send_frame_fds", "uds_recv_frame_fds")}},
+      OPS(lib_send_frame_fd, lib_recv_frame_fd, bench_close_got, NULL, NULL, "uds_send_frame_fds", "uds_recv_frame_fds")}},
     {"creds-kept", "kept", "credentials + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE, 0,
      setup_creds, free_bufs,
      {OPS(raw_send_creds_kept, raw_recv_creds_kept, NULL, NULL, NULL,

@@ -178,17 +178,7 @@ static int raw_send_frame(bstate *s, int fd)
         }
         left -= (size_t)r;
         /* A short write: skip what went out. */
-        while (r > 0 && m.msg_iovlen > 0) {
-            if ((size_t)r >= m.msg_iov->iov_len) {
-                r -= (ssize_t)m.msg_iov->iov_len;
-                m.msg_iov++;
-                m.msg_iovlen--;
-            } else {
-                m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + r;
-                m.msg_iov->iov_len -= (size_t)r;
-                r = 0;
-            }
-        }
+        bench_skip_sent(&m, (size_t)r);
     }
     return 0;
 }

@@ -59,15 +59,6 @@ static void teardown(bstate *s)
     s->ext = NULL;
 }
 
-static int close_got(bstate *s, int fd)
-{
-    (void)fd;
-    for (size_t i = 0; i < s->ngot; i++)
-        close(s->got[i]);
-    s->ngot = 0;
-    return 0;
-}
-
 /* ---- raw: the hand-written non-blocking loop ------------------------ */
 
 static int raw_send(bstate *s, int fd)
@@ -79,7 +70,6 @@ static int raw_send(bstate *s, int fd)
     uint32_t hdr = LEN;
     struct iovec iov[2];
     struct msghdr m;
-    struct cmsghdr *c;
     size_t left = sizeof hdr + LEN;
 
     stamp(s->sbuf, LEN, ++s->sseq);
@@ -90,13 +80,7 @@ static int raw_send(bstate *s, int fd)
     memset(&m, 0, sizeof m);
     m.msg_iov = iov;
     m.msg_iovlen = 2;
-    m.msg_control = u.buf;
-    m.msg_controllen = sizeof u.buf;
-    c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), s->fds, sizeof(int));
+    bench_one_cmsg(&m, u.buf, SCM_RIGHTS, s->fds, sizeof(int));
     while (left > 0) {
         ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r < 0) {
@@ -111,17 +95,7 @@ static int raw_send(bstate *s, int fd)
         left -= (size_t)r;
         m.msg_control = NULL; /* the fd went with the first byte */
         m.msg_controllen = 0;
-        while (r > 0 && m.msg_iovlen > 0) {
-            if ((size_t)r >= m.msg_iov->iov_len) {
-                r -= (ssize_t)m.msg_iov->iov_len;
-                m.msg_iov++;
-                m.msg_iovlen--;
-            } else {
-                m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + r;
-                m.msg_iov->iov_len -= (size_t)r;
-                r = 0;
-            }
-        }
+        bench_skip_sent(&m, (size_t)r);
     }
     return 0;
 }
@@ -229,7 +203,7 @@ static int lib_recv(bstate *s, int fd)
 }
 
 /* Ping-pong replies: one plain byte each way, the same in both variants
- * (the child's received fds are closed by close_got; the parent receives
+ * (the child's received fds are closed by bench_close_got; the parent receives
  * none). */
 static int reply_send(bstate *s, int fd)
 {
@@ -256,8 +230,8 @@ static int reply_recv(bstate *s, int fd)
 const row bench_rows[] = {
     {"reader-fds-1", "2b", "frame 64 B + 1 fd non-blocking resumable", SOCK_STREAM | SOCK_NONBLOCK, 1,
      K_SINGLE | K_PINGPONG, 0, setup, teardown,
-     {OPS(raw_send, raw_recv, close_got, "sendmsg DONTWAIT loop", "recvmsg prefix+body loop"),
-      OPS(lib_send, lib_recv, close_got, "uds_writer_send", "uds_reader_read")}},
+     {OPS(raw_send, raw_recv, bench_close_got, "sendmsg DONTWAIT loop", "recvmsg prefix+body loop"),
+      OPS(lib_send, lib_recv, bench_close_got, "uds_writer_send", "uds_reader_read")}},
 };
 
 const int bench_nrows = sizeof bench_rows / sizeof bench_rows[0];
