@@ -18,7 +18,7 @@ from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike
                    FdLike, Socket, SocketLike, addr_arg, addr_str, c_char,
                    close_fds, fds_array,
                    einval, error, fd_of, get_errno, lib, scratch, send_buf,
-                   size_of)
+                   size_of, socket_type)
 from ._msg import delivered
 from ._wait import Deadline, again, timeout_of
 
@@ -41,14 +41,8 @@ def _keeps_boundaries(sock: Any, fd: int) -> bool:
     below are for streams only."""
     if isinstance(sock, Socket):
         return bool(sock.type != _socket.SOCK_STREAM)
-    try:
-        s = _socket.socket(fileno=fd)
-    except OSError:
-        return False  # not a socket: the stream path reports it
-    try:
-        return bool(s.type != _socket.SOCK_STREAM)
-    finally:
-        s.detach()
+    # Not a socket (-1): the stream path reports it.
+    return socket_type(fd) in (_socket.SOCK_DGRAM, _socket.SOCK_SEQPACKET)
 
 
 def _message_len(sock: Any, fd: int, dl: Optional[Deadline]) -> Tuple[int, Deadline]:

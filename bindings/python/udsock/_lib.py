@@ -456,6 +456,20 @@ def einval(func: str, what: str) -> OSError:
 # Arguments: integers are checked as CPython checks them, never truncated.
 
 
+_libc = _ct.CDLL(None, use_errno=True)
+_libc.getsockopt.argtypes = (c_int, c_int, c_int, _ct.c_void_p, _ct.c_void_p)
+_libc.getsockopt.restype = c_int
+
+
+def socket_type(fd: int) -> int:
+    """The socket type of fd (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET) by
+    one getsockopt(SO_TYPE); -1 when fd is no socket (or not open)."""
+    v, n = c_int(0), _ct.c_uint(4)
+    if _libc.getsockopt(fd, _socket.SOL_SOCKET, _socket.SO_TYPE, _ct.byref(v), _ct.byref(n)) != 0:
+        return -1
+    return v.value
+
+
 def fd_of(obj: Any) -> int:
     """The fd of a socket, an int, or an object with fileno().
 
