@@ -15,7 +15,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from . import _state
 from ._lib import (FRAME_MAX_DEFAULT, MAX_FDS, MSG_NOSIGNAL, AddrLike, BytesLike,
-                   FdLike, Socket, SocketLike, addr_arg, addr_str, c_char,
+                   FdLike, Scratch, Socket, SocketLike, addr_arg, addr_str, c_char,
                    close_fds, fds_array,
                    einval, error, fd_of, get_errno, lib, scratch, send_buf,
                    size_of, socket_type)
@@ -45,12 +45,13 @@ def _keeps_boundaries(sock: Any, fd: int) -> bool:
     return socket_type(fd) in (_socket.SOCK_DGRAM, _socket.SOCK_SEQPACKET)
 
 
-def _message_len(sock: Any, fd: int, dl: Optional[Deadline]) -> Tuple[int, Deadline]:
+def _message_len(sock: Any, fd: int, s: Scratch,
+                 dl: Optional[Deadline]) -> Tuple[int, Deadline]:
     """The length of the next message, waiting for one as the socket's
     timeout allows; nothing is consumed."""
-    hdr = ct.create_string_buffer(4)
+    s.z1.value = 4
     while True:
-        n: int = lib.uds_recv(fd, hdr, ct.c_size_t(4), _MSG_PEEK | _MSG_TRUNC_SYS | _MSG_DONTWAIT)
+        n: int = lib.uds_recv(fd, s.buf, s.z1, _MSG_PEEK | _MSG_TRUNC_SYS | _MSG_DONTWAIT)
         if n >= 0:
             return n, dl if dl is not None else Deadline(sock, fd)
         dl = again(sock, fd, dl, False)
@@ -60,29 +61,31 @@ def _record_frame(sock: Any, fd: int, maxsize: int, fds: bool,
                   maxfds: int) -> Optional[Tuple[bytes, List[int]]]:
     """A frame on a socket that keeps message boundaries: one message that
     holds exactly one frame, read whole by uds_recv_frame(_fds) (which
-    reports any other message, consumed: EPROTOTYPE). Memory is taken for
-    the message, at most maxsize."""
-    dl: Optional[Deadline] = None
-    got_len = ct.c_size_t(0)
-    while True:
-        n, dl = _message_len(sock, fd, dl)
-        cap = min(maxsize, max(n - 4, 0))
-        buf = ct.create_string_buffer(cap or 1)
-        if fds:
-            slots = (ct.c_int * max(maxfds, 1))()
-            nfds = ct.c_size_t(maxfds)
-            r: int = lib.uds_recv_frame_fds(fd, buf, ct.c_size_t(cap), ct.byref(got_len),
-                                            slots, ct.byref(nfds))
-        else:
-            r = lib.uds_recv_frame(fd, buf, ct.c_size_t(cap), ct.byref(got_len))
-        if r == 1:
-            got = list(slots[:nfds.value]) if fds else []
-            return buf.raw[:got_len.value], got
-        if r == 0:
-            return None
-        if get_errno() == _errno.EMSGSIZE:
-            raise _too_big(got_len.value, maxsize)
-        dl = again(sock, fd, dl, False)
+    reports any other message, consumed: EPROTOTYPE). Memory beyond the
+    thread's scratch buffer is taken for the message, at most maxsize."""
+    s = scratch()
+    try:
+        dl: Optional[Deadline] = None
+        while True:
+            n, dl = _message_len(sock, fd, s, dl)
+            s.z1.value = cap = min(maxsize, max(n - 4, 0))
+            buf, view = s.data(cap)
+            if fds:
+                # One message carries at most MAX_FDS descriptors.
+                s.n.value = min(maxfds, MAX_FDS)
+                r: int = lib.uds_recv_frame_fds(fd, buf, s.z1, s.z2ptr, s.fds, s.nptr)
+            else:
+                r = lib.uds_recv_frame(fd, buf, s.z1, s.z2ptr)
+            if r == 1:
+                got = list(s.fds[:s.n.value]) if fds else []
+                return view[:s.z2.value].tobytes(), got
+            if r == 0:
+                return None
+            if get_errno() == _errno.EMSGSIZE:
+                raise _too_big(s.z2.value, maxsize)
+            dl = again(sock, fd, dl, False)
+    finally:
+        s.busy = False
 
 
 def send(sock: SocketLike, data: BytesLike, flags: int = 0) -> int:
@@ -227,14 +230,19 @@ def _record_exact(sock: Any, fd: int, n: int) -> bytes:
     for or consumed."""
     if not n:
         return b""
-    dl: Optional[Deadline] = None
-    buf = ct.create_string_buffer(n)
-    while True:
-        _, dl = _message_len(sock, fd, dl)
-        r: int = lib.uds_recv_exact(fd, buf, ct.c_size_t(n))
-        if r >= 0:
-            return buf.raw[:r]
-        dl = again(sock, fd, dl, False)
+    s = scratch()
+    try:
+        dl: Optional[Deadline] = None
+        buf, view = s.data(n)
+        while True:
+            _, dl = _message_len(sock, fd, s, dl)
+            s.z1.value = n
+            r: int = lib.uds_recv_exact(fd, buf, s.z1)
+            if r >= 0:
+                return view[:r].tobytes()
+            dl = again(sock, fd, dl, False)
+    finally:
+        s.busy = False
 
 
 def _reset(what: str, r: _state.Reader, got: int, n: int) -> OSError:

@@ -364,7 +364,7 @@ class Scratch:
     """
 
     __slots__ = ("busy", "buf", "bufaddr", "view", "fds", "fdsaddr", "sfds",
-                 "n", "nptr", "z1", "z2", "cred", "credp", "credaddr",
+                 "n", "nptr", "z1", "z2", "z2ptr", "cred", "credp", "credaddr",
                  "addr", "addrp", "addraddr", "msg", "msgp", "batch",
                  "rmsg", "rmsgp", "raddr", "raddraddr", "cfds")
 
@@ -381,6 +381,7 @@ class Scratch:
         self.nptr = _ct.pointer(self.n)
         self.z1 = c_size_t()                 # size_t arguments
         self.z2 = c_size_t()
+        self.z2ptr = _ct.pointer(self.z2)     # a size_t out (len_out)
         self.cred = CCred()
         self.credp = _ct.pointer(self.cred)
         self.credaddr = addressof(self.cred)
