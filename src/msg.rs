@@ -1,7 +1,7 @@
 //! General messages and batches.
 
 use std::ffi::{c_int, c_void};
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 
 use super::addr::uds_addr;
 use super::fds::uds_cred;
@@ -96,6 +96,17 @@ impl uds_msg {
     #[inline(always)]
     pub(crate) fn checked_buffers(&mut self) -> Result<(&mut [u8], &mut [RawFd])> {
         Ok((bytes_mut_arg(self.data, self.len, "data")?, slice_mut_arg(self.fds, self.nfds, "fds")?))
+    }
+
+    /// [`uds_msg::checked_buffers`] for a receive on `sock`, with
+    /// `SO_PASSCRED` turned on first when the message asks for credentials.
+    pub(crate) fn receive_buffers(&mut self, sock: BorrowedFd<'_>) -> Result<(&mut [u8], &mut [RawFd])> {
+        let asks = !self.cred.is_null();
+        let buffers = self.checked_buffers()?;
+        if asks {
+            cred::want_creds(sock)?;
+        }
+        Ok(buffers)
     }
 
     /// Stores what a receive brought: the caller now owns `r.nfds()`
@@ -220,11 +231,7 @@ pub extern "C" fn uds_recvmsg(sock: c_int, m: *mut uds_msg, flags: c_int) -> lib
     ffi_boundary!("uds_recvmsg", {
         let sock = fd_arg(sock)?;
         let m = out_arg(m, "m")?;
-        let want_cred = !m.cred.is_null();
-        let (data, slots) = m.checked_buffers()?;
-        if want_cred {
-            cred::set_passcred(sock, true)?;
-        }
+        let (data, slots) = m.receive_buffers(sock)?;
         let mut fds = FdBuf::new(slots);
         let r = msg::recvmsg(sock, data, &mut fds, flags)?;
         fds.release();
@@ -235,7 +242,16 @@ pub extern "C" fn uds_recvmsg(sock: c_int, m: *mut uds_msg, flags: c_int) -> lib
 }
 
 /// A batch size as the C functions return it.
-fn batch_len(n: usize) -> Result<usize> {
+/// Turns `SO_PASSCRED` on at `sock` when any of `msgs` asks for
+/// credentials (`cred` not NULL): only then does a receive report them.
+pub(crate) fn want_creds_for(sock: BorrowedFd<'_>, msgs: &[uds_msg]) -> Result<()> {
+    if msgs.iter().any(|m| !m.cred.is_null()) {
+        cred::want_creds(sock)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn batch_len(n: usize) -> Result<usize> {
     if n > c_int::MAX as usize {
         return Err(err!(EINVAL, "n is {n}: a batch holds at most {} messages", c_int::MAX));
     }
@@ -295,9 +311,7 @@ pub extern "C" fn uds_recv_batch(sock: c_int, msgs: *mut uds_msg, n: usize, flag
         let sock = fd_arg(sock)?;
         let msgs = slice_mut_arg(msgs, batch_len(n)?, "msgs")?;
         check_all(msgs, |m| m.checked_buffers().map(drop))?;
-        if msgs.iter().any(|m| !m.cred.is_null()) {
-            cred::set_passcred(sock, true)?;
-        }
+        want_creds_for(sock, msgs)?;
         Ok(msg::recv_batch(sock, msgs, flags)? as c_int)
     })
 }

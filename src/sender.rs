@@ -6,12 +6,11 @@ use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
 use super::msg::uds_msg;
 use super::{bytes_mut_arg, fd_arg, ffi_boundary, out_arg, slice_mut_arg};
 use udsock::cred;
-use crate::error::err;
 use udsock::fds::FdBuf;
 use udsock::msg::{self, Arrived, Incoming, BATCH};
 
-use super::msg::check_all;
-use libc::{EINVAL, MSG_DONTWAIT, MSG_WAITFORONE};
+use super::msg::{batch_len, check_all, want_creds_for};
+use libc::{MSG_DONTWAIT, MSG_WAITFORONE};
 
 /// `uds_msg.flags` (receive, out), set only by `uds_recvmsg_pidfd` and
 /// `uds_recv_batch_pidfd`: the message carried a pidfd of its sender,
@@ -104,11 +103,7 @@ pub extern "C" fn uds_recvmsg_pidfd(sock: c_int, m: *mut uds_msg, flags: c_int, 
         *out = -1;
         let sock = fd_arg(sock)?;
         let m = out_arg(m, "m")?;
-        let want_cred = !m.cred.is_null();
-        let (data, slots) = m.checked_buffers()?;
-        if want_cred {
-            cred::set_passcred(sock, true)?;
-        }
+        let (data, slots) = m.receive_buffers(sock)?;
         cred::want_pidfds(sock)?;
         let mut fds = FdBuf::new(slots);
         let (r, p) = msg::recvmsg_pidfd(sock, data, &mut fds, flags)?;
@@ -174,15 +169,11 @@ unsafe impl Incoming for WithPidfd {
 pub extern "C" fn uds_recv_batch_pidfd(sock: c_int, msgs: *mut uds_msg, n: usize, flags: c_int, pidfds: *mut c_int) -> c_int {
     ffi_boundary!("uds_recv_batch_pidfd", {
         let sock = fd_arg(sock)?;
-        if n > c_int::MAX as usize {
-            return Err(err!(EINVAL, "n is {n}: a batch holds at most {} messages", c_int::MAX));
-        }
+        let n = batch_len(n)?;
         let msgs = slice_mut_arg(msgs, n, "msgs")?;
         let pidfds = slice_mut_arg(pidfds, n, "pidfds")?;
         check_all(msgs, |m| m.checked_buffers().map(drop))?;
-        if msgs.iter().any(|m| !m.cred.is_null()) {
-            cred::set_passcred(sock, true)?;
-        }
+        want_creds_for(sock, msgs)?;
         cred::want_pidfds(sock)?;
         let later = if flags & (MSG_WAITFORONE | MSG_DONTWAIT) != 0 { (flags & !MSG_WAITFORONE) | MSG_DONTWAIT } else { flags };
         let mut flags = flags;

@@ -185,7 +185,9 @@ fn kernel_stamps_own(fd: BorrowedFd<'_>) -> bool {
 
 /// Turns `SO_PASSCRED` on unless it is on already (asking costs less than
 /// setting: no socket lock).
-fn want_creds(fd: BorrowedFd<'_>) -> Result<()> {
+///
+/// Errors: as [`set_passcred`].
+pub fn want_creds(fd: BorrowedFd<'_>) -> Result<()> {
     match sys::get_opt(fd, Opt::PassCred) {
         Ok(0) | Err(_) => set_passcred(fd, true),
         Ok(_) => Ok(()),
