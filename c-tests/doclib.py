@@ -290,6 +290,39 @@ def write(path, text, mode="w"):
         fh.write(text)
 
 
+def start_server(rt, log, run, exe, sock, files, *args):
+    """Starts a document's server (its terminal: log) and waits until it
+    listens on sock; one that does not is stopped and reported."""
+    pid = rt.start(log, run, exe, *args)
+    if not wait_listening(sock, pid):
+        rt.stop(pid)
+        raise Broken(f"{exe.name} did not listen: {show(log)}", files)
+    return pid
+
+
+def run_clients(rt, log, run, exe, sock, messages, prompt, files, pid):
+    """Runs the client once per message, each command line shown in log
+    after `prompt`; a client that fails stops the server and is reported."""
+    write(log, "")
+    for msg in messages:
+        write(log, f'{prompt} ./{exe.name} /tmp/{sock.name} "{msg}"\n', "a")
+        st = rt.run(log, run, exe, sock, msg)
+        if st != 0:
+            rt.stop(pid)
+            raise Broken(f"{exe.name} exited with status {st}: {show(log)}", files)
+
+
+def server_ended(rt, pid, name, how, sock, files):
+    """Checks that the server ended (`how`: on what), with status 0 and
+    without leaving its socket file behind."""
+    if not rt.wait(pid):
+        raise Broken(f"{name} did not end {how}", files)
+    if pid.status != 0:
+        raise Broken(f"{name} exited with status {pid.status} {how}", files)
+    if os.path.lexists(sock):
+        raise Broken(f"{name} left its socket file behind", files)
+
+
 def session_socket_server_v(rt, sd, cd, out, sock=None):
     """000: ./wcserver FILE in one terminal, a message piped to ./wcclient
     FILE in another. SOCK overrides the file name."""
@@ -298,20 +331,12 @@ def session_socket_server_v(rt, sd, cd, out, sock=None):
     sock = str(sock or run / "yourfilename")
     S, C = out / files[0], out / files[1]
     write(S, "$ ./wcserver /tmp/yourfilename\n")
-    pid = rt.start(S, run, sd / "wcserver", sock)
-    if not wait_listening(sock, pid):
-        rt.stop(pid)
-        raise Broken(f"wcserver did not listen: {show(S)}", files)
+    pid = start_server(rt, S, run, sd / "wcserver", sock, files, sock)
     write(C, '$ echo "Hello, server" | ./wcclient /tmp/yourfilename\n')
     st = rt.run(C, run, cd / "wcclient", sock, input="Hello, server\n")
-    if not rt.wait(pid):
-        raise Broken("wcserver did not end after its client", files)
+    server_ended(rt, pid, "wcserver", "after its client", sock, files)
     if st != 0:
         raise Broken(f"wcclient exited with status {st}", files)
-    if pid.status != 0:
-        raise Broken(f"wcserver exited with status {pid.status}", files)
-    if os.path.lexists(sock):
-        raise Broken("wcserver left its socket file behind", files)
     return files
 
 
@@ -321,20 +346,12 @@ def session_brief_my_sock(rt, sd, cd, out):
     run = rt.newdir()
     S, C = out / files[0], out / files[1]
     write(S, "$ ./server\n")
-    pid = rt.start(S, run, sd / "server")
-    if not wait_listening(run / BRIEF_SOCK, pid):
-        rt.stop(pid)
-        raise Broken(f"server did not listen: {show(S)}", files)
+    pid = start_server(rt, S, run, sd / "server", run / BRIEF_SOCK, files)
     write(C, "$ ./client\n")
     st = rt.run(C, run, cd / "client")
-    if not rt.wait(pid):
-        raise Broken("server did not end after its client", files)
+    server_ended(rt, pid, "server", "after its client", run / BRIEF_SOCK, files)
     if st != 0:
         raise Broken(f"client exited with status {st}", files)
-    if pid.status != 0:
-        raise Broken(f"server exited with status {pid.status}", files)
-    if os.path.lexists(run / BRIEF_SOCK):
-        raise Broken("the socket file was left behind", files)
     return files
 
 
@@ -374,28 +391,14 @@ def session_uds_listener(rt, sd, cd, out):
     sock = run / "sock1"
     L, C = out / files[0], out / files[1]
     write(L, "$ ./listener /tmp/sock1\n")
-    pid = rt.start(L, run, sd / "listener", sock)
-    if not wait_listening(sock, pid):
-        rt.stop(pid)
-        raise Broken(f"listener did not listen: {show(L)}", files)
-    write(C, "")
-    for msg in ("Test this string", "Take another one"):
-        write(C, f'$ ./test_client /tmp/sock1 "{msg}"\n', "a")
-        st = rt.run(C, run, cd / "test_client", sock, msg)
-        if st != 0:
-            rt.stop(pid)
-            raise Broken(f"test_client exited with status {st}: {show(C)}", files)
+    pid = start_server(rt, L, run, sd / "listener", sock, files, sock)
+    run_clients(rt, C, run, cd / "test_client", sock, ("Test this string", "Take another one"), "$", files, pid)
     if not wait_lines(L, "Client socket was closed by peer", 2, pid):
         rt.stop(pid)
         raise Broken(f"the listener did not log both clients: {show(L)}", files)
     write(L, "^C", "a")
     pid.popen.send_signal(signal.SIGINT)
-    if not rt.wait(pid):
-        raise Broken("the listener did not end on SIGINT", files)
-    if pid.status != 0:
-        raise Broken(f"the listener exited with status {pid.status} on SIGINT", files)
-    if os.path.lexists(sock):
-        raise Broken("the listener left its socket file behind", files)
+    server_ended(rt, pid, "the listener", "on SIGINT", sock, files)
     return files
 
 
@@ -407,23 +410,9 @@ def session_alp_sockets(rt, sd, cd, out):
     sock = run / "socket"
     S, C = out / files[0], out / files[1]
     write(S, "% ./socket-server /tmp/socket\n")
-    pid = rt.start(S, run, sd / "socket-server", sock)
-    if not wait_listening(sock, pid):
-        rt.stop(pid)
-        raise Broken(f"socket-server did not listen: {show(S)}", files)
-    write(C, "")
-    for msg in ("Hello, world.", "This is a test.", "quit"):
-        write(C, f'% ./socket-client /tmp/socket "{msg}"\n', "a")
-        st = rt.run(C, run, cd / "socket-client", sock, msg)
-        if st != 0:
-            rt.stop(pid)
-            raise Broken(f"socket-client exited with status {st}: {show(C)}", files)
-    if not rt.wait(pid):
-        raise Broken('socket-server did not end on "quit"', files)
-    if pid.status != 0:
-        raise Broken(f"socket-server exited with status {pid.status}", files)
-    if os.path.lexists(sock):
-        raise Broken("socket-server left its socket file behind", files)
+    pid = start_server(rt, S, run, sd / "socket-server", sock, files, sock)
+    run_clients(rt, C, run, cd / "socket-client", sock, ("Hello, world.", "This is a test.", "quit"), "%", files, pid)
+    server_ended(rt, pid, "socket-server", 'on "quit"', sock, files)
     return files
 
 
