@@ -675,6 +675,24 @@ static void usage(void)
     exit(2);
 }
 
+/* The labels go into CSV lines unquoted: a comma or a quote in one would
+   shift every column after it. Refused at start, so --smoke catches it. */
+static int labels_ok(void)
+{
+    for (int k = 0; k < bench_nrows; k++) {
+        const row *r = &bench_rows[k];
+        const char *labels[] = {r->id, r->op, r->v[RAW].send_call, r->v[RAW].recv_call,
+                                r->v[LIB].send_call, r->v[LIB].recv_call};
+        for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+            if (labels[i] != NULL && strpbrk(labels[i], ",\"\n") != NULL) {
+                fprintf(stderr, "%s: row %s: label \"%s\" has a comma, quote or newline (the CSV is not quoted)\n",
+                        prog_name, r->id, labels[i]);
+                return 0;
+            }
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int reps = 31, xreps = 11, cross = 1, header = 0;
@@ -684,6 +702,8 @@ int main(int argc, char **argv)
 
     prog_name = p ? p + 1 : argv[0];
     signal(SIGPIPE, SIG_IGN);
+    if (!labels_ok())
+        return 2;
     find_cpus();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

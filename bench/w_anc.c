@@ -592,7 +592,7 @@ const row bench_rows[] = {
     {"frame-fd-1", "5", "frame 64 B + 1 fd SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
      setup_frame_fd, teardown_fds,
      {OPS(raw_send_frame_fd, raw_recv_frame_fd, bench_close_got, raw_reply_send, raw_reply_recv,
-          "sendmsg 2 iovecs + SCM_RIGHTS", "recvmsg 4 + recvmsg n, CMSG"),
+          "sendmsg 2 iovecs + SCM_RIGHTS", "recvmsg 4 + recvmsg n + CMSG"),
       OPS(lib_send_frame_fd, lib_recv_frame_fd, bench_close_got, lib_reply_send, lib_reply_recv,
           "uds_send_frame_fds", "uds_recv_frame_fds")}},
     {"fds-1", "5", "1 fd + 1 B SOCK_STREAM", SOCK_STREAM, 1, K_SINGLE | K_PINGPONG, 0,
